@@ -1,0 +1,147 @@
+"""Input checks shared by every rnngrad function.
+
+Every public function turns its array arguments into float64 arrays through a
+:class:`Dims` object. The object binds the shape letters (N, T, D, H, C, ...) the
+first time it sees them and checks every later argument against them, so a
+mismatch is reported with both argument names::
+
+    >>> import numpy as np
+    >>> dims = Dims()
+    >>> x = dims.float_array("x", np.ones((2, 3)), ("N", "D"))
+    >>> W_x = dims.float_array("W_x", np.ones((4, 5)), ("D", "H"))
+    Traceback (most recent call last):
+    ...
+    rnngrad._validate.ShapeError: W_x: expected shape (D, H) with D=3 (from x), got (4, 5)
+
+Nothing here copies data that is already float64, and nothing writes into the
+arrays it is given.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+__all__ = ["RnngradInputError", "ShapeError", "DTypeError", "NonFiniteError", "Dims", "check_choice"]
+
+Letter = Union[str, int]
+
+
+class RnngradInputError(ValueError):
+    """Base class of every bad-input error raised by rnngrad (a ValueError)."""
+
+
+class ShapeError(RnngradInputError):
+    """An argument has the wrong number of axes or a size that disagrees with another argument."""
+
+
+class DTypeError(RnngradInputError, TypeError):
+    """An argument has a dtype that cannot hold the values asked for (e.g. integers where floats are needed)."""
+
+
+class NonFiniteError(RnngradInputError):
+    """An argument contains NaN or infinity."""
+
+
+def _shape_text(letters: Sequence[Letter]) -> str:
+    inner = ", ".join(str(l) for l in letters)
+    return f"({inner},)" if len(letters) == 1 else f"({inner})"
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise DTypeError(f"{name}: expected an array-like of numbers, got {type(value).__name__} ({exc})") from None
+
+
+class Dims:
+    """Binds shape letters to sizes across the arguments of one call.
+
+    ``Dims(H=4)`` starts with H known; letters not yet seen are bound by the first
+    argument that has them. An int in a shape spec is a fixed size.
+    """
+
+    def __init__(self, **known: int):
+        self.sizes: dict[str, int] = dict(known)
+        self.origin: dict[str, str] = {k: "the call" for k in known}
+
+    def __getitem__(self, letter: str) -> int:
+        return self.sizes[letter]
+
+    def _check_shape(self, name: str, arr: np.ndarray, letters: Sequence[Letter]) -> None:
+        if arr.ndim != len(letters):
+            raise ShapeError(
+                f"{name}: expected {len(letters)} axes {_shape_text(letters)}, got {arr.ndim} axes with shape {arr.shape}"
+            )
+        new: dict[str, int] = {}
+        for letter, size in zip(letters, arr.shape):
+            if isinstance(letter, int):
+                if size != letter:
+                    raise ShapeError(f"{name}: expected shape {_shape_text(letters)}, got {arr.shape}")
+                continue
+            want = self.sizes.get(letter, new.get(letter))
+            if want is None:
+                new[letter] = size
+            elif want != size:
+                bound = [f"{l}={self.sizes[l]} (from {self.origin[l]})" for l in letters
+                         if isinstance(l, str) and l in self.sizes]
+                bound += [f"{l}={new[l]}" for l in letters if isinstance(l, str) and l in new and l not in self.sizes]
+                raise ShapeError(
+                    f"{name}: expected shape {_shape_text(letters)} with {', '.join(bound)}, got {arr.shape}"
+                )
+        for letter, size in new.items():
+            self.sizes[letter] = size
+            self.origin[letter] = name
+
+    def float_array(self, name: str, value, letters: Sequence[Letter], *, finite: bool = True) -> np.ndarray:
+        """Return ``value`` as a float64 array of shape ``letters``; raise a named error otherwise."""
+        arr = _as_array(name, value)
+        if arr.dtype == object or arr.dtype.kind not in "f":
+            raise DTypeError(f"{name}: expected a floating-point array, got dtype {arr.dtype}")
+        self._check_shape(name, arr, letters)
+        arr = arr.astype(np.float64, copy=False)
+        if finite and not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).sum())
+            raise NonFiniteError(f"{name}: expected finite values, got {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'}")
+        return arr
+
+    def int_array(self, name: str, value, letters: Sequence[Letter], *, low: int | None = None,
+                  high: int | None = None) -> np.ndarray:
+        """Return ``value`` as an int64 array of shape ``letters`` with entries in [low, high)."""
+        arr = _as_array(name, value)
+        if arr.dtype == object or arr.dtype.kind not in "iu":
+            raise DTypeError(f"{name}: expected an integer array, got dtype {arr.dtype}")
+        self._check_shape(name, arr, letters)
+        arr = arr.astype(np.int64, copy=False)
+        if arr.size and low is not None and arr.min() < low:
+            raise RnngradInputError(f"{name}: expected entries >= {low}, got {arr.min()}")
+        if arr.size and high is not None and arr.max() >= high:
+            raise RnngradInputError(f"{name}: expected entries < {high}, got {arr.max()}")
+        return arr
+
+    def bool_array(self, name: str, value, letters: Sequence[Letter]) -> np.ndarray:
+        """Return ``value`` as a bool array of shape ``letters`` (0/1 integers are accepted)."""
+        arr = _as_array(name, value)
+        if arr.dtype.kind == "b":
+            pass
+        elif arr.dtype.kind in "iuf" and np.isin(arr, (0, 1)).all():
+            arr = arr.astype(bool)
+        else:
+            raise DTypeError(f"{name}: expected a boolean mask (or 0/1 values), got dtype {arr.dtype}")
+        self._check_shape(name, arr, letters)
+        return arr
+
+
+def check_choice(name: str, value, choices: Iterable) -> None:
+    """Raise a named error unless ``value`` is one of ``choices``."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise RnngradInputError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def positive_int(name: str, value) -> int:
+    """Return ``value`` as an int >= 1, or raise a named error."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise RnngradInputError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
