@@ -94,12 +94,16 @@ class Dims:
             self.sizes[letter] = size
             self.origin[letter] = name
 
-    def float_array(self, name: str, value, letters: Sequence[Letter], *, finite: bool = True) -> np.ndarray:
-        """Return ``value`` as a float64 array of shape ``letters``; raise a named error otherwise."""
+    def float_array(self, name: str, value, letters: Sequence[Letter] | None, *, finite: bool = True) -> np.ndarray:
+        """Return ``value`` as a float64 array of shape ``letters`` (None: any shape); raise a named error otherwise.
+
+        Python floats and lists of floats are accepted; integer, boolean and object arrays are not.
+        """
         arr = _as_array(name, value)
         if arr.dtype == object or arr.dtype.kind not in "f":
             raise DTypeError(f"{name}: expected a floating-point array, got dtype {arr.dtype}")
-        self._check_shape(name, arr, letters)
+        if letters is not None:
+            self._check_shape(name, arr, letters)
         arr = arr.astype(np.float64, copy=False)
         if finite and not np.isfinite(arr).all():
             bad = int((~np.isfinite(arr)).sum())
