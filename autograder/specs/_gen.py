@@ -1,0 +1,26 @@
+"""Small input factories shared by the problem-set specs (all float64, drawn from a numpy Generator)."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["normal", "logits", "labels", "weights"]
+
+
+def normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
+    """Standard normal entries times ``scale``."""
+    return scale * rng.standard_normal(shape)
+
+
+def logits(rng: np.random.Generator, N: int, C: int, scale: float = 1.0) -> np.ndarray:
+    """(N, C) logits; with ``scale=1e4`` a naive ``exp`` overflows."""
+    return scale * rng.standard_normal((N, C))
+
+
+def labels(rng: np.random.Generator, *shape: int, C: int) -> np.ndarray:
+    """int64 class indices in [0, C)."""
+    return rng.integers(0, C, size=shape).astype(np.int64)
+
+
+def weights(rng: np.random.Generator, n_in: int, n_out: int, gain: float = 1.0) -> np.ndarray:
+    """(n_in, n_out) weights with variance gain^2 / n_in (so activations keep a steady size)."""
+    return gain * rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
