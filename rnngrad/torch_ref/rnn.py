@@ -1,0 +1,188 @@
+"""torch counterparts of rnngrad.rnn, rnngrad.char_lm and rnngrad.truncation.
+
+The models are written from primitive ops (``@``, ``torch.tanh``, ``torch.logsumexp``);
+every gradient comes from ``torch.autograd``, never from the hand-written backward
+formulas, so comparing the two checks those formulas. Truncation is expressed the way
+autograd users write it: by ``detach()``-ing the state where the gradient must stop.
+Inputs may be numpy arrays or tensors; computation is in float64 on ``device``
+(default: :func:`default_device`); results are numpy float64 arrays (losses: floats).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._common import default_device, to_numpy, to_tensor
+
+__all__ = [
+    "rnn_forward_tensor", "t_rnn_forward", "t_rnn_step_backward", "t_rnn_backward",
+    "t_char_lm_loss", "t_char_lm_grad", "t_char_lm_truncated_grad",
+]
+
+_RNN_KEYS = ("W_x", "W_h", "b")
+_LM_KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
+
+
+def _device(device) -> torch.device:
+    return default_device() if device is None else torch.device(device)
+
+
+def _leaves(arrays: dict, device) -> dict:
+    """Fresh float64 leaf tensors that require grad, one per entry."""
+    return {k: to_tensor(v, device).detach().clone().requires_grad_(True) for k, v in arrays.items()}
+
+
+def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_h: torch.Tensor,
+                       b: torch.Tensor) -> torch.Tensor:
+    """Hidden states (T, N, H) of the tanh RNN ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``, on tensors (autograd-ready).
+
+    Example:
+        >>> hs = rnn_forward_tensor(torch.ones(5, 2, 3), torch.zeros(2, 4), torch.ones(3, 4),
+        ...                         torch.eye(4), torch.zeros(4))
+        >>> tuple(hs.shape)
+        (5, 2, 4)
+    """
+    xw = xs @ W_x + b  # the input projections of all steps in one product
+    h, states = h0, []
+    for t in range(xs.shape[0]):
+        h = torch.tanh(xw[t] + h @ W_h)
+        states.append(h)
+    return torch.stack(states)
+
+
+def t_rnn_forward(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
+    """:func:`rnn_forward_tensor` on numpy or tensor inputs; returns hs (T, N, H) as numpy.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> t_rnn_forward(rng.normal(size=(5, 2, 3)), np.zeros((2, 4)), rng.normal(size=(3, 4)),
+        ...               rng.normal(size=(4, 4)), np.zeros(4)).shape
+        (5, 2, 4)
+    """
+    dev = _device(device)
+    return to_numpy(rnn_forward_tensor(*(to_tensor(a, dev) for a in (xs, h0, W_x, W_h, b))))
+
+
+def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
+    """Gradients of ``<dh, tanh(x W_x + h_prev W_h + b)>`` by autograd: keys "x", "h_prev", "W_x", "W_h", "b".
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> g = t_rnn_step_backward(np.ones((2, 4)), rng.normal(size=(2, 3)), np.zeros((2, 4)),
+        ...                         rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), np.zeros(4))
+        >>> g["W_x"].shape, g["h_prev"].shape
+        ((3, 4), (2, 4))
+    """
+    dev = _device(device)
+    v = _leaves({"x": x, "h_prev": h_prev, "W_x": W_x, "W_h": W_h, "b": b}, dev)
+    h = torch.tanh(v["x"] @ v["W_x"] + v["h_prev"] @ v["W_h"] + v["b"])
+    (h * to_tensor(dh, dev)).sum().backward()
+    return {k: to_numpy(t.grad) for k, t in v.items()}
+
+
+def t_rnn_backward(dhs, xs, h0, W_x, W_h, b, device=None) -> dict:
+    """Gradients of ``sum_t <dhs[t], h_t>`` by autograd through the unrolled RNN: keys "xs", "h0", "W_x", "W_h", "b".
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> g = t_rnn_backward(np.ones((5, 2, 4)), rng.normal(size=(5, 2, 3)), np.zeros((2, 4)),
+        ...                    rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), np.zeros(4))
+        >>> g["xs"].shape, g["h0"].shape, g["W_h"].shape
+        ((5, 2, 3), (2, 4), (4, 4))
+    """
+    dev = _device(device)
+    v = _leaves({"xs": xs, "h0": h0, "W_x": W_x, "W_h": W_h, "b": b}, dev)
+    hs = rnn_forward_tensor(v["xs"], v["h0"], v["W_x"], v["W_h"], v["b"])
+    (hs * to_tensor(dhs, dev)).sum().backward()
+    return {k: to_numpy(t.grad) for k, t in v.items()}
+
+
+def _one_hot(indices: torch.Tensor, V: int) -> torch.Tensor:
+    return torch.nn.functional.one_hot(indices, V).to(torch.float64)
+
+
+def _step_losses(hs: torch.Tensor, targets: torch.Tensor, W_y: torch.Tensor, b_y: torch.Tensor) -> torch.Tensor:
+    """Per-position cross-entropy ``logsumexp(z) - z[target]`` (T, N) of the output layer."""
+    logits = hs @ W_y + b_y
+    picked = torch.gather(logits, -1, targets[..., None])[..., 0]
+    return torch.logsumexp(logits, dim=-1) - picked
+
+
+def _lm_inputs(params, inputs, targets, h0, device):
+    dev = _device(device)
+    v = _leaves({k: params[k] for k in _LM_KEYS}, dev)
+    inputs = torch.as_tensor(np.asarray(inputs), dtype=torch.int64, device=dev)
+    targets = torch.as_tensor(np.asarray(targets), dtype=torch.int64, device=dev)
+    N, H = inputs.shape[1], v["W_h"].shape[0]
+    h0 = np.zeros((N, H)) if h0 is None else h0
+    v["h0"] = to_tensor(h0, dev).detach().clone().requires_grad_(True)
+    return v, _one_hot(inputs, v["W_x"].shape[0]), targets, N
+
+
+def t_char_lm_loss(params, inputs, targets, h0=None, device=None) -> float:
+    """The character model's loss (sum over time, mean over the batch) in torch.
+
+    Example:
+        >>> p = {"W_x": np.zeros((4, 3)), "W_h": np.zeros((3, 3)), "b": np.zeros(3),
+        ...      "W_y": np.zeros((3, 4)), "b_y": np.zeros(4)}
+        >>> round(t_char_lm_loss(p, np.zeros((5, 2), int), np.ones((5, 2), int)) / (5 * float(np.log(4))), 9)
+        1.0
+    """
+    v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
+    with torch.no_grad():
+        hs = rnn_forward_tensor(xs, v["h0"], v["W_x"], v["W_h"], v["b"])
+        return float(_step_losses(hs, targets, v["W_y"], v["b_y"]).sum() / N)
+
+
+def t_char_lm_grad(params, inputs, targets, h0=None, device=None) -> tuple[float, dict, np.ndarray]:
+    """Loss, full autograd gradient (keys of the params plus "h0") and last hidden state of the character model.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)), "b": np.zeros(3),
+        ...      "W_y": rng.normal(size=(3, 4)), "b_y": np.zeros(4)}
+        >>> loss, g, h_last = t_char_lm_grad(p, rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2)))
+        >>> sorted(g), h_last.shape
+        (['W_h', 'W_x', 'W_y', 'b', 'b_y', 'h0'], (2, 3))
+    """
+    v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
+    hs = rnn_forward_tensor(xs, v["h0"], v["W_x"], v["W_h"], v["b"])
+    loss = _step_losses(hs, targets, v["W_y"], v["b_y"]).sum() / N
+    loss.backward()
+    return float(loss.detach().cpu()), {k: to_numpy(t.grad) for k, t in v.items()}, to_numpy(hs[-1])
+
+
+def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None) -> tuple[float, dict, np.ndarray]:
+    """k-step truncated gradient by autograd: each loss term ``L_t`` is rebuilt from ``h_{t-k}.detach()``.
+
+    Term t (0-based) re-runs steps ``t-k+1 .. t`` from the detached state before step
+    ``t-k+1``, or from the leaf ``h0`` itself when ``t-k+1 < 0`` (h0 reached within k
+    states). T small forward passes: meant for checking, not speed.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)), "b": np.zeros(3),
+        ...      "W_y": rng.normal(size=(3, 4)), "b_y": np.zeros(4)}
+        >>> args = (p, rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2)))
+        >>> bool(np.allclose(t_char_lm_truncated_grad(*args, k=6)[1]["h0"], t_char_lm_grad(*args)[1]["h0"]))
+        True
+    """
+    v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
+    with torch.no_grad():
+        hs_full = rnn_forward_tensor(xs, v["h0"], v["W_x"], v["W_h"], v["b"])
+    total = 0.0
+    T = xs.shape[0]
+    for t in range(T):
+        start = t - k + 1
+        if start < 0:
+            h_start, start = v["h0"], 0
+        elif start == 0:
+            h_start = v["h0"].detach()
+        else:
+            h_start = hs_full[start - 1].detach()
+        hs = rnn_forward_tensor(xs[start:t + 1], h_start, v["W_x"], v["W_h"], v["b"])
+        term = _step_losses(hs[-1:], targets[t:t + 1], v["W_y"], v["b_y"]).sum() / N
+        term.backward()
+        total += float(term.detach().cpu())
+    grads = {key: to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape)) for key, t in v.items()}
+    return total, grads, to_numpy(hs_full[-1])
