@@ -1,0 +1,167 @@
+"""torch counterparts of rnngrad.forward_mode: tangents by ``torch.func.jvp`` through the whole sequence.
+
+Nothing here writes the forward-mode recursion by hand: each function builds the map from
+all inputs of the sequence to all outputs with primitive torch ops and asks ``jvp`` (or
+``jacrev``) for its derivative. Inputs may be numpy arrays or tensors; results are numpy float64.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.func import jacrev, jvp, vmap
+
+from ._common import default_device, to_numpy, to_tensor
+from .jacobians import T_ACTIVATIONS
+
+__all__ = [
+    "t_rnn_jvp",
+    "t_sequence_slope",
+    "t_output_jacobian_at_step",
+    "t_sequence_slope_feedback",
+]
+
+_KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
+
+
+def _dev(device):
+    return default_device() if device is None else torch.device(device)
+
+
+def _params(params, device):
+    return {k: to_tensor(params[k], device) for k in _KEYS}
+
+
+def _check(activation, output):
+    if activation not in ("tanh", "sigmoid"):
+        raise ValueError(f"activation: expected 'tanh' or 'sigmoid', got {activation!r}")
+    if output not in ("linear", "sigmoid"):
+        raise ValueError(f"output: expected 'linear' or 'sigmoid', got {output!r}")
+
+
+def _states(xs, h0, W_x, W_h, b, activation):
+    sigma = T_ACTIVATIONS[activation]
+    h, out = h0, []
+    for t in range(xs.shape[0]):
+        h = sigma(xs[t] @ W_x + h @ W_h + b)
+        out.append(h)
+    return torch.stack(out)
+
+
+def _readout(hs, W_y, b_y, output):
+    y = hs @ W_y + b_y
+    return torch.sigmoid(y) if output == "sigmoid" else y
+
+
+def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
+    """``(hs, dhs)`` of the tanh RNN, the tangent by ``torch.func.jvp`` of ``(xs, h0) -> hs``.
+
+    Example:
+        >>> import numpy as np
+        >>> hs, dhs = t_rnn_jvp(np.zeros((3, 1, 1)), np.zeros((1, 2)), np.ones((1, 2)), np.zeros((2, 2)),
+        ...                     np.zeros(2), np.ones((3, 1, 1)))
+        >>> dhs[:, 0].tolist()                     # tanh'(0) = 1, no recurrence: the input rate itself
+        [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    """
+    dev = _dev(device)
+    xs, h0, W_x, W_h, b, dxs = (to_tensor(a, dev) for a in (xs, h0, W_x, W_h, b, dxs))
+    dh0 = torch.zeros_like(h0) if dh0 is None else to_tensor(dh0, dev)
+    hs, dhs = jvp(lambda x, h: _states(x, h, W_x, W_h, b, "tanh"), (xs, h0), (dxs, dh0))
+    return to_numpy(hs), to_numpy(dhs)
+
+
+def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", dh0_dt=None, device=None):
+    """``(ys, dys_dt)`` (T, N, C): the outputs and their total derivative along the sequence by ``torch.func.jvp``.
+
+    Example:
+        >>> import numpy as np
+        >>> p = {"W_x": np.ones((1, 2)), "W_h": np.zeros((2, 2)), "b": np.zeros(2),
+        ...      "W_y": np.ones((2, 1)), "b_y": np.zeros(1)}
+        >>> ys, dys = t_sequence_slope(np.zeros((2, 1, 1)), np.zeros((1, 2)), p, np.ones((2, 1, 1)))
+        >>> dys.ravel().tolist()
+        [2.0, 2.0]
+    """
+    _check(activation, output)
+    dev = _dev(device)
+    p = _params(params, dev)
+    xs, h0, dxs_dt = (to_tensor(a, dev) for a in (xs, h0, dxs_dt))
+    dh0 = torch.zeros_like(h0) if dh0_dt is None else to_tensor(dh0_dt, dev)
+
+    def model(x, h):
+        return _readout(_states(x, h, p["W_x"], p["W_h"], p["b"], activation), p["W_y"], p["b_y"], output)
+
+    ys, dys = jvp(model, (xs, h0), (dxs_dt, dh0))
+    return to_numpy(ys), to_numpy(dys)
+
+
+def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear", device=None) -> np.ndarray:
+    """``∂y_t/∂x_t`` (T, N, C, D) with ``h_{t-1}`` held fixed, by ``vmap(vmap(jacrev(step)))``.
+
+    Example:
+        >>> import numpy as np
+        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)), "b": np.zeros(3),
+        ...      "W_y": np.ones((3, 1)), "b_y": np.zeros(1)}
+        >>> t_output_jacobian_at_step(np.zeros((1, 1, 2)), np.zeros((1, 3)), p)[0, 0].tolist()
+        [[3.0, 3.0]]
+    """
+    _check(activation, output)
+    dev = _dev(device)
+    p = _params(params, dev)
+    xs, h0 = to_tensor(xs, dev), to_tensor(h0, dev)
+    sigma = T_ACTIVATIONS[activation]
+    with torch.no_grad():
+        hs = _states(xs, h0, p["W_x"], p["W_h"], p["b"], activation)
+    h_prev = torch.cat([h0[None], hs[:-1]])
+
+    def step(x_row, h_row):
+        return _readout(sigma(x_row @ p["W_x"] + h_row @ p["W_h"] + p["b"]), p["W_y"], p["b_y"], output)
+
+    return to_numpy(vmap(vmap(jacrev(step, argnums=0)))(xs, h_prev))
+
+
+def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed", ys_observed=None,
+                              dys_observed_dt=None, dy_init_dt=None, activation="sigmoid", output="linear",
+                              dh0_dt=None, device=None):
+    """``(ys, dys_dt)`` of the model whose input is ``(x_t, y_{t-1})``, by ``torch.func.jvp`` through the loop.
+
+    With ``feedback="predicted"`` the model's own output is fed back inside the function,
+    so ``jvp`` follows that path; with ``"observed"`` the observed series is an input with
+    its own tangent. Arguments as in ``rnngrad.forward_mode.sequence_slope_feedback``.
+
+    Example:
+        >>> import numpy as np
+        >>> p = {"W_x": np.ones((2, 2)), "W_h": np.zeros((2, 2)), "b": np.zeros(2),
+        ...      "W_y": np.ones((2, 1)), "b_y": np.zeros(1)}
+        >>> ys, dys = t_sequence_slope_feedback(np.zeros((2, 1, 1)), np.zeros((1, 1)), np.zeros((1, 2)), p,
+        ...                                     np.ones((2, 1, 1)), feedback="predicted", activation="tanh")
+        >>> dys.ravel().tolist()                  # step 2 also sees the slope 2 of y_1: 2 * (1 + 2)
+        [2.0, 6.0]
+    """
+    _check(activation, output)
+    if feedback not in ("observed", "predicted"):
+        raise ValueError(f"feedback: expected 'observed' or 'predicted', got {feedback!r}")
+    dev = _dev(device)
+    p = _params(params, dev)
+    sigma = T_ACTIVATIONS[activation]
+    xs, y_init, h0, dxs_dt = (to_tensor(a, dev) for a in (xs, y_init, h0, dxs_dt))
+    zeros = torch.zeros_like
+    dh0 = zeros(h0) if dh0_dt is None else to_tensor(dh0_dt, dev)
+    dy0 = zeros(y_init) if dy_init_dt is None else to_tensor(dy_init_dt, dev)
+    T = xs.shape[0]
+    if feedback == "observed":
+        obs = to_tensor(ys_observed, dev)
+        dobs = zeros(obs) if dys_observed_dt is None else to_tensor(dys_observed_dt, dev)
+    else:
+        obs = torch.zeros((T, y_init.shape[0], y_init.shape[1]), dtype=xs.dtype, device=dev)
+        dobs = zeros(obs)
+
+    def model(x, y0, h, ys_obs):
+        y_prev, out = y0, []
+        for t in range(T):
+            h = sigma(torch.cat([x[t], y_prev], dim=1) @ p["W_x"] + h @ p["W_h"] + p["b"])
+            y = _readout(h, p["W_y"], p["b_y"], output)
+            out.append(y)
+            y_prev = ys_obs[t] if feedback == "observed" else y
+        return torch.stack(out)
+
+    ys, dys = jvp(model, (xs, y_init, h0, obs), (dxs_dt, dy0, dh0, dobs))
+    return to_numpy(ys), to_numpy(dys)
