@@ -84,9 +84,9 @@ class Dims:
             if want is None:
                 new[letter] = size
             elif want != size:
-                bound = [f"{l}={self.sizes[l]} (from {self.origin[l]})" for l in letters
-                         if isinstance(l, str) and l in self.sizes]
-                bound += [f"{l}={new[l]}" for l in letters if isinstance(l, str) and l in new and l not in self.sizes]
+                seen = list(dict.fromkeys(l for l in letters if isinstance(l, str)))  # a letter may repeat
+                bound = [f"{l}={self.sizes[l]} (from {self.origin[l]})" for l in seen if l in self.sizes]
+                bound += [f"{l}={new[l]}" for l in seen if l in new and l not in self.sizes]
                 raise ShapeError(
                     f"{name}: expected shape {_shape_text(letters)} with {', '.join(bound)}, got {arr.shape}"
                 )
