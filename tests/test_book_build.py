@@ -1,0 +1,63 @@
+"""The book builds from a clean state with warnings as errors; every page's checks run during the build."""
+import re
+
+import pytest
+
+from book_site import REPO, built_book
+
+pytestmark = pytest.mark.slow
+
+
+def _toc_pages() -> list[str]:
+    toc = (REPO / "_toc.yml").read_text()
+    return re.findall(r"(?:root|file):\s*(\S+)", toc)
+
+
+def test_book_builds_without_warnings():
+    build = built_book()
+    tail = build.log[-6000:]
+    assert build.returncode == 0, f"jupyter-book build failed:\n{tail}"
+    assert "build succeeded" in build.log, tail
+    # Sphinx reports "path: WARNING: ..." / "ERROR: ..." (a kernel's own log lines use "WARNING |")
+    warnings = [line for line in build.log.splitlines() if re.search(r"\b(WARNING|ERROR|CRITICAL):", line)]
+    assert not warnings, "\n".join(warnings)
+
+
+def test_every_toc_page_is_built():
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    pages = _toc_pages()
+    assert len(pages) >= 10
+    for page in pages:
+        assert (build.html / f"{page}.html").is_file(), page
+    assert (build.html / "index.html").is_file()
+
+
+def test_only_book_pages_are_read():
+    """Markdown and notebooks outside book/ (README, assignments, ...) must not become pages."""
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    html = {p.relative_to(build.html).as_posix() for p in build.html.rglob("*.html")}
+    stray = sorted(p for p in html if not p.startswith(("book/", "_static/"))
+                   and p not in {"index.html", "genindex.html", "search.html", "py-modindex.html"})
+    assert not stray, stray
+
+
+def test_pages_are_executed_with_the_project_environment():
+    """Every page executes its code with the kernel that can import rnngrad (the executed-page reports)."""
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    reports = list((build.html / "reports").glob("*.err.log")) if (build.html / "reports").is_dir() else []
+    assert not reports, [r.name for r in reports]
+    # a page of the book prints the location of the imported package: it must be this repository's
+    notation = (build.html / "book" / "notation.html").read_text()
+    assert "rnngrad imported from this repository: True" in notation
+
+
+def test_no_asset_is_loaded_from_outside_the_site():
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    pattern = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I)
+    offenders = [p.name for p in build.html.rglob("*.html") if pattern.search(p.read_text())]
+    assert not offenders, offenders
+    assert (build.html / "_static" / "mathjax" / "tex-chtml.js").is_file()
