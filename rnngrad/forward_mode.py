@@ -326,9 +326,9 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
     if isinstance(params, dict) and "W_y" in params:
         dims.float_array('params["W_y"]', params["W_y"], ("H", "C"))
     y_init = dims.float_array("y_init", y_init, ("N", "C"))
-    dims.sizes["DC"] = dims["D"] + dims["C"]
-    dims.origin["DC"] = "xs and y_init (D + C)"
-    p = _params(dims, params, D_letter="DC")
+    dims.sizes["D+C"] = dims["D"] + dims["C"]
+    dims.origin["D+C"] = "xs and y_init"
+    p = _params(dims, params, D_letter="D+C")
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh = np.zeros_like(h0) if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
     dy_prev = np.zeros_like(y_init) if dy_init_dt is None else dims.float_array("dy_init_dt", dy_init_dt, ("N", "C"))
