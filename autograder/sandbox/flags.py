@@ -1,0 +1,215 @@
+"""Static flags: reasons for an instructor to look at a submission, found by reading its source (never run).
+
+The sandbox already stops these tricks from changing a grade; the flags make attempts visible in the report.
+A flag is not a penalty: the submission is graded as usual and the reasons are shown next to its score.
+
+>>> [f.code for f in static_flags("import numpy as np\\nnp.allclose = lambda *a, **k: True\\n")]
+['patches_module']
+>>> static_flags("def f(x):\\n    return x + 1\\n")
+[]
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import NamedTuple
+
+
+class Flag(NamedTuple):
+    """One reason: a short ``code`` (stable id) and a plain-words ``message`` that starts with the line."""
+
+    code: str
+    message: str
+
+
+# Modules that give access to the process, the file system, the network or the interpreter's machinery.
+SYSTEM_MODULES = frozenset({
+    "os", "posix", "subprocess", "ctypes", "cffi", "socket", "ssl", "http", "urllib", "requests",
+    "multiprocessing", "threading", "_thread", "signal", "shutil", "pathlib", "tempfile", "importlib", "pickle",
+    "marshal", "shelve", "dill", "inspect", "gc", "resource", "pty", "fcntl", "mmap", "sys", "atexit",
+})
+FORBIDDEN_MODULES = frozenset({"rnngrad", "autograder", "nbgrader", "rnncheck"})
+IPYTHON_NAMES = frozenset({"get_ipython", "__IPYTHON__", "input_transformers_cleanup", "input_transformers_post",
+                           "input_transformer_manager", "ast_transformers", "run_cell", "user_ns"})
+INTROSPECTION_ATTRS = frozenset({"f_back", "f_globals", "f_locals", "f_builtins", "f_code", "__globals__",
+                                 "__code__", "__subclasses__", "__closure__", "_getframe", "tb_frame",
+                                 "gi_frame", "cr_frame", "__builtins__"})
+DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "breakpoint"})
+WRITE_CALLS = frozenset({"save", "savez", "savez_compressed", "savetxt", "tofile", "write_text", "write_bytes",
+                         "remove", "unlink", "rmdir", "rename", "replace", "makedirs", "mkdir", "rmtree",
+                         "copy", "copyfile", "copytree", "move", "chmod", "symlink", "link", "truncate"})
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(self, reserved_names: frozenset[str]):
+        self.flags: list[Flag] = []
+        self.modules: dict[str, str] = {}  # local alias -> module imported under it
+        self.reserved = reserved_names
+
+    def add(self, node: ast.AST, code: str, text: str) -> None:
+        flag = Flag(code, f"line {getattr(node, 'lineno', '?')}: {text}")
+        if flag not in self.flags:
+            self.flags.append(flag)
+
+    # -- imports
+    def _imported(self, node: ast.AST, module: str) -> None:
+        top = module.split(".")[0]
+        if top in FORBIDDEN_MODULES:
+            self.add(node, "imports_course_code", f"imports {module!r}, the course's own code")
+        elif top == "IPython" or top == "ipykernel":
+            self.add(node, "ipython_internals", f"imports {module!r} (the notebook's machinery)")
+        elif top == "builtins":
+            self.add(node, "builtins", "imports the builtins module")
+        elif top in SYSTEM_MODULES:
+            self.add(node, "system_module", f"imports {module!r}")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._imported(node, alias.name)
+            self.modules[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            self.add(node, "relative_import", "uses a relative import (files beside the notebook)")
+        self._imported(node, module)
+        for alias in node.names:
+            if alias.name == "*":
+                self.add(node, "star_import", f"imports everything from {module!r}")
+            else:
+                if not module:
+                    self._imported(node, alias.name)
+                self.modules[alias.asname or alias.name] = f"{module}.{alias.name}"
+        self.generic_visit(node)
+
+    # -- names and attributes
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in IPYTHON_NAMES:
+            self.add(node, "ipython_internals", f"uses {node.id!r} (the notebook's machinery)")
+        if node.id == "__builtins__":
+            self.add(node, "builtins", "uses __builtins__")
+        if node.id in DYNAMIC_CALLS and isinstance(node.ctx, ast.Load):
+            self.add(node, "dynamic_code", f"uses {node.id}()")
+        if node.id in self.reserved and isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.add(node, "redefines_checker", f"assigns {node.id!r}, a name the notebook's checks use")
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        dotted = _dotted(node)
+        if node.attr in IPYTHON_NAMES:
+            self.add(node, "ipython_internals", f"uses {dotted or node.attr!r}")
+        if node.attr == "modules" and _root_name(node) in self.modules and self.modules[_root_name(node)] == "sys":
+            self.add(node, "sys_modules", "uses sys.modules")
+        if node.attr in INTROSPECTION_ATTRS:
+            self.add(node, "introspection", f"reaches into interpreter internals ({node.attr})")
+        if node.attr == "environ" or dotted.endswith("getenv"):
+            self.add(node, "environment", "reads environment variables")
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            root = _root_name(node)
+            if root in self.modules:
+                self.add(node, "patches_module",
+                         f"assigns the attribute {dotted!r} of the module {self.modules[root]!r}")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            target = node.value
+            if isinstance(target, ast.Attribute) and target.attr == "__dict__" and _root_name(target) in self.modules:
+                self.add(node, "patches_module", f"writes into the namespace of {_dotted(target.value)!r}")
+            if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "vars":
+                self.add(node, "patches_module", "writes into a namespace through vars()")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and "NBGRADER" in node.value.upper():
+            self.add(node, "nbgrader_environment", "mentions NBGRADER (the grader's environment)")
+        self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            if name in self.reserved:
+                self.add(node, "redefines_checker", f"declares {name!r} global, a name the notebook's checks use")
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node) -> None:
+        if node.name in self.reserved:
+            self.add(node, "redefines_checker", f"defines {node.name!r}, a name the notebook's checks use")
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for base in node.bases:
+            if _dotted(base) in ("np.ndarray", "numpy.ndarray", "ndarray", "float", "int"):
+                self.add(node, "custom_number_type", f"subclasses {_dotted(base)!r}")
+        self.visit_FunctionDef(node)
+
+    # -- calls
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name == "setattr" and node.args:
+            root = _root_name(node.args[0])
+            if root in self.modules or isinstance(node.args[0], ast.Call):
+                self.add(node, "patches_module", f"calls setattr on {(_dotted(node.args[0]) or 'a module')!r}")
+        if name in ("setattr", "delattr") and isinstance(func, ast.Name) and node.args:
+            if isinstance(node.args[0], ast.Name) and node.args[0].id in ("__builtins__", "builtins"):
+                self.add(node, "builtins", "changes the builtins")
+        if name == "import_module" or (name == "__import__"):
+            self.add(node, "dynamic_code", "imports a module by name at run time")
+        if name == "open" and isinstance(func, ast.Name):
+            mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+"):
+                self.add(node, "writes_files", f"opens a file for writing (mode {mode.value!r})")
+            elif mode is not None and not isinstance(mode, ast.Constant):
+                self.add(node, "writes_files", "opens a file with a computed mode")
+            else:
+                self.add(node, "reads_files", "opens a file")
+        if isinstance(func, ast.Attribute) and func.attr in WRITE_CALLS:
+            root = _root_name(func)
+            if root in self.modules or func.attr in ("write_text", "write_bytes", "tofile", "rmtree"):
+                self.add(node, "writes_files", f"calls {_dotted(func)!r}")
+        if name in ("system", "popen", "fork", "spawnv", "execv", "execve", "kill", "setsid", "daemon"):
+            self.add(node, "starts_processes", f"calls {_dotted(func) or name!r}")
+        self.generic_visit(node)
+
+
+def static_flags(source: str, *, reserved_names: tuple[str, ...] = ("check",)) -> list[Flag]:
+    """Reasons to look at ``source``, in order of appearance; an empty list for ordinary code.
+
+    Args:
+        source: the student's Python source (never executed here).
+        reserved_names: names that the notebook's own checks use; (re)defining them is flagged.
+
+    Returns:
+        A list of :class:`Flag` ``(code, message)`` pairs, each message starting with ``line N:``.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return [Flag("syntax_error", f"line {exc.lineno}: the code cannot be parsed ({exc.msg})")]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return [Flag("syntax_error", f"line ?: the code cannot be parsed ({type(exc).__name__})")]
+    visitor = _Visitor(frozenset(reserved_names))
+    try:
+        visitor.visit(tree)
+    except RecursionError:
+        visitor.flags.append(Flag("too_deep", "line ?: the code is nested too deeply to analyse"))
+    return visitor.flags

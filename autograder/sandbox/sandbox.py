@@ -1,0 +1,572 @@
+"""Trusted side of the sandbox: start the bubblewrap fork server, run submissions in it, talk to them.
+
+The grader process never runs student code. It starts one bubblewrap sandbox per :class:`WorkerPool` in which a
+small fork server (``worker.py``) has imported numpy; each :class:`Sandbox` asks that server for a fresh
+process with its own namespaces, uid and resource limits, sends it the student's source once, then sends
+"call f with these arrays" requests over a private socket (JSON header + npz payload, see ``protocol.py``).
+Every reply is decoded strictly and the wall-clock limits are enforced here, on the trusted side.
+See ``autograder/SECURITY.md`` for the threat model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import importlib.util
+import json
+import os
+import random
+import shutil
+import site
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable
+
+from . import protocol
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# The checkout that holds this package (and rnngrad, the specs, the course): never visible in the sandbox.
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(_HERE))
+_FORBIDDEN_IMPORTS = ("rnngrad", "autograder")
+# Each submission runs as its own uid/gid drawn from this range (no account needs to exist for it).
+UID_BASE, UID_SPAN = 1_000_000, 1_000_000
+DEFAULT_IMPORTS = ("numpy",)
+# A reply header carries the printed output (bounded by Limits.max_output_chars) and the value's tree.
+MAX_REPLY_HEADER = 8 << 20
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create the sandbox; nothing is run unsandboxed unless asked."""
+
+
+class SandboxError(RuntimeError):
+    """The fork server stopped answering (the pool cannot start more submissions)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission (each restarted worker gets them afresh).
+
+    ``cpu_seconds``: CPU time of the serving process (RLIMIT_CPU; SIGXCPU, then SIGKILL one second later).
+    ``wall_seconds_per_call``: wall clock for loading the code and for each call (enforced by the grader).
+    ``wall_seconds_total``: wall clock summed over the load and every call of the submission.
+    ``memory_bytes``: address space the student's code may add on top of the worker's own (RLIMIT_AS).
+    ``max_processes``: processes and threads of the submission's uid, worker included (RLIMIT_NPROC).
+    ``max_file_bytes``: largest file it may write (RLIMIT_FSIZE); ``tmp_bytes``: size of its private /tmp.
+    ``max_output_chars``: printed characters kept per call and stream; ``max_result_bytes``: array bytes
+    of one returned value; ``max_request_bytes``: largest request accepted by the worker.
+    ``max_restarts``: fresh workers started after a crash or a timeout so that later calls still run.
+    """
+
+    cpu_seconds: int = 10
+    wall_seconds_per_call: float = 10.0
+    wall_seconds_total: float = 60.0
+    memory_bytes: int = 1 << 30
+    max_processes: int = 16
+    max_file_bytes: int = 1 << 20
+    tmp_bytes: int = 16 << 20
+    max_open_files: int = 64
+    max_output_chars: int = 20_000
+    max_result_bytes: int = 64 << 20
+    max_request_bytes: int = 256 << 20
+    max_restarts: int = 8
+
+
+@dataclasses.dataclass
+class CallResult:
+    """What one call of a student function produced, decoded on the trusted side.
+
+    ``value`` holds only ndarrays of numeric dtypes, numpy scalars, float/int/bool/None/str and tuples, lists
+    and dicts of these; ``error`` is "ExceptionType: message" (or the grader's reason: timeout, limit, ...);
+    ``traceback`` lists only the lines of the submission. ``sandboxed`` is False only for results produced
+    with ``allow_unsandboxed=True`` (development without bubblewrap); such results must not be recorded.
+    """
+
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    traceback: str = ""
+    seconds: float = 0.0
+    sandboxed: bool = True
+
+
+# ------------------------------------------------------------------------------------------ layout
+def _package_dirs(name: str) -> list[tuple[str, str]]:
+    if name.split(".")[0] in _FORBIDDEN_IMPORTS or "." in name or not name.isidentifier():
+        raise ValueError(f"allowed_imports: {name!r} cannot be made importable inside the sandbox")
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"allowed_imports: {name!r} is not an installed package in the grader's environment")
+    pkg_dir = os.path.realpath(list(spec.submodule_search_locations)[0])
+    pairs = [(pkg_dir, f"/sandbox/site/{name}")]
+    libs = os.path.join(os.path.dirname(pkg_dir), f"{name}.libs")  # wheels' vendored shared libraries
+    if os.path.isdir(libs):
+        pairs.append((os.path.realpath(libs), f"/sandbox/site/{name}.libs"))
+    site_dirs = [os.path.realpath(p) for p in site.getsitepackages()]
+    for src, _ in pairs:
+        installed = any(os.path.commonpath([src, d]) == d for d in site_dirs)
+        if os.path.commonpath([src, _PROJECT_ROOT]) == _PROJECT_ROOT and not installed:
+            raise ValueError(f"allowed_imports: {name!r} lives inside the project checkout ({src})")
+    return pairs
+
+
+def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS) -> list[str]:
+    """The bubblewrap command line that starts the fork server with control socket ``ctl_fd``."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
+    base = os.path.realpath(sys.base_prefix)
+    exe = os.path.realpath(sys.executable)
+    if os.path.commonpath([exe, base]) != base:
+        raise SandboxUnavailable(f"the interpreter {exe} is not inside its prefix {base}")
+    inner_exe = "/sandbox/python/" + os.path.relpath(exe, base)
+    args = [
+        bwrap,
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--hostname", "sandbox",
+        "--die-with-parent", "--new-session",
+        # The fork server needs only these (namespaces, mounts, uid drop, chown of /tmp, killing children).
+        "--cap-drop", "ALL",
+        "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_KILL",
+        "--clearenv",
+        "--setenv", "LANG", "C.UTF-8", "--setenv", "LC_ALL", "C.UTF-8",
+        "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
+        "--setenv", "PATH", "/sandbox/python/bin",
+        "--setenv", "LD_LIBRARY_PATH", "/sandbox/python/lib",
+        "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
+        "--setenv", "MKL_NUM_THREADS", "1",
+    ]
+    # Directories that bwrap would otherwise create as root-only parents of the mount points.
+    for path in ("/sandbox", "/sandbox/site", "/sandbox/lib", "/usr", "/etc", "/dev"):
+        args += ["--perms", "0755", "--dir", path]
+    args += ["--ro-bind", base, "/sandbox/python"]
+    # Hide every site-packages of the base interpreter (the venv's is never bound at all).
+    for path in sorted(set(glob.glob(os.path.join(base, "lib", "python3*", "site-packages")))
+                       | {sysconfig.get_path("purelib", vars={"base": base, "platbase": base})}):
+        if os.path.isdir(path) and os.path.commonpath([path, base]) == base:
+            args += ["--tmpfs", "/sandbox/python/" + os.path.relpath(path, base)]
+    for top in ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in sorted(glob.glob("/usr/lib/python3*/*-packages") + glob.glob("/usr/lib/python3*")):
+        if os.path.isdir(path) and not os.path.islink(path):
+            args += ["--tmpfs", path]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for name in allowed_imports:
+        for src, dst in _package_dirs(name):
+            args += ["--ro-bind", src, dst]
+    args += [
+        "--ro-bind", os.path.join(_HERE, "worker.py"), "/sandbox/lib/worker.py",
+        "--ro-bind", os.path.join(_HERE, "protocol.py"), "/sandbox/lib/protocol.py",
+        "--proc", "/proc",
+        "--dev-bind", "/dev/null", "/dev/null", "--dev-bind", "/dev/zero", "/dev/zero",
+        "--dev-bind", "/dev/urandom", "/dev/urandom",
+        "--tmpfs", "/tmp",
+        "--remount-ro", "/",
+        "--chdir", "/tmp",
+        inner_exe, "-I", "-S", "-B", "/sandbox/lib/worker.py", "zygote", str(ctl_fd),
+        "/sandbox/site",
+    ]
+    return args
+
+
+def _describe_status(status: int | None, limits: Limits) -> str:
+    """Plain words for how a submission's worker ended (init exits with 128 + signal of the server)."""
+    if status is None:
+        return "the worker stopped"
+    if os.WIFSIGNALED(status):
+        code = 128 + os.WTERMSIG(status)
+    elif os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+    else:
+        code = 1
+    if code > 128:
+        sig = code - 128
+        if sig == signal.SIGXCPU or sig == signal.SIGKILL:
+            return (f"the worker was killed ({signal.Signals(sig).name}): CPU time limit of "
+                    f"{limits.cpu_seconds} s or memory limit exceeded")
+        if sig == signal.SIGXFSZ:
+            return f"the worker was killed (SIGXFSZ): file size limit of {limits.max_file_bytes} bytes exceeded"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"the worker was killed by {name}"
+    if code == 70:
+        return "the worker could not apply its limits or drop its privileges"
+    return f"the worker exited with status {code} (the code ended its own process)"
+
+
+# ------------------------------------------------------------------------------------------ pool
+class WorkerPool:
+    """A warm fork server inside one bubblewrap sandbox; every submission gets a fresh, isolated process.
+
+    Args:
+        workers: how many submissions :meth:`map` grades at once (threads on the trusted side).
+        allowed_imports: top-level packages made importable inside (default: numpy only).
+        allow_unsandboxed: development only: if bubblewrap cannot start, run the fork server as a plain
+            process instead (rlimits only, no isolation) and mark every result ``sandboxed=False``.
+        limits: default :class:`Limits` for :meth:`sandbox`.
+    """
+
+    def __init__(self, workers: int = 2, *, allowed_imports: Iterable[str] | None = None,
+                 allow_unsandboxed: bool = False, limits: Limits = Limits(), start_timeout: float = 60.0):
+        self.workers = max(1, int(workers))
+        self.allowed_imports = tuple(DEFAULT_IMPORTS if allowed_imports is None else allowed_imports)
+        self.allow_unsandboxed = allow_unsandboxed
+        self.limits = limits
+        self.start_timeout = start_timeout
+        self.sandboxed = True
+        self.proc: subprocess.Popen | None = None
+        self._ctl: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._uids: set[int] = set()
+        self._rng = random.SystemRandom()
+
+    # -- life cycle
+    def start(self) -> "WorkerPool":
+        if self.proc is not None:
+            return self
+        try:
+            if os.geteuid() != 0:
+                raise SandboxUnavailable(
+                    "the sandbox runs each submission as its own unprivileged uid, which needs the grader "
+                    "to run as root (bubblewrap is then used without a user namespace)")
+            self._launch(sandboxed=True)
+        except SandboxUnavailable:
+            if not self.allow_unsandboxed:
+                raise
+            self._launch(sandboxed=False)
+        return self
+
+    def _launch(self, sandboxed: bool) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        errlog = tempfile.TemporaryFile()
+        try:
+            if sandboxed:
+                cmd = bwrap_command(child.fileno(), self.allowed_imports)
+            else:
+                self._site = tempfile.TemporaryDirectory(prefix="sandbox-site-")
+                for name in self.allowed_imports:
+                    for src, dst in _package_dirs(name):
+                        os.symlink(src, os.path.join(self._site.name, os.path.basename(dst)))
+                cmd = [sys.executable, "-I", "-S", "-B", os.path.join(_HERE, "worker.py"), "zygote",
+                       str(child.fileno()), self._site.name, "unsandboxed"]
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errlog,
+                                    pass_fds=(child.fileno(),), start_new_session=True, close_fds=True,
+                                    env=None if sandboxed else _unsandboxed_env(self.allowed_imports))
+        finally:
+            child.close()
+        parent.settimeout(self.start_timeout)
+        try:
+            hello = parent.recv(1 << 16)
+        except OSError:
+            hello = b""
+        if not hello:
+            proc.kill()
+            proc.wait()
+            errlog.seek(0)
+            detail = errlog.read().decode(errors="replace").strip()[-2000:]
+            parent.close()
+            raise SandboxUnavailable(f"the sandbox did not start: {detail or 'no output'}")
+        self.proc, self._ctl, self.sandboxed, self.errlog = proc, parent, sandboxed, errlog
+        self.zygote_info = json.loads(hello)
+
+    def close(self) -> None:
+        """Kill the fork server and, with it, every process of every submission it started."""
+        proc, self.proc = self.proc, None
+        if getattr(self, "errlog", None) is not None:
+            self.errlog.close()
+            self.errlog = None
+        if self._ctl is not None:
+            self._ctl.close()
+            self._ctl = None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+    def __enter__(self) -> "WorkerPool":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def diagnostics(self) -> str:
+        """What the fork server wrote to its stderr (setup failures of submission processes)."""
+        if getattr(self, "errlog", None) is None:
+            return ""
+        self.errlog.seek(0)
+        return self.errlog.read().decode(errors="replace")[-20000:]
+
+    # -- fork server requests
+    def _request(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
+        if self._ctl is None:
+            raise SandboxError("the worker pool is not running")
+        with self._lock:
+            try:
+                self._ctl.settimeout(30.0)
+                if fds:
+                    socket.send_fds(self._ctl, [json.dumps(message).encode()], list(fds))
+                else:
+                    self._ctl.send(json.dumps(message).encode())
+                reply = self._ctl.recv(1 << 16)
+            except OSError as exc:
+                raise SandboxError(f"the fork server did not answer ({exc})") from None
+        if not reply:
+            raise SandboxError("the fork server has stopped")
+        data = json.loads(reply)
+        if not data.get("ok"):
+            raise SandboxError(f"the fork server refused: {data.get('error')}")
+        return data
+
+    def _new_uid(self) -> int:
+        with self._lock:
+            while True:
+                uid = UID_BASE + self._rng.randrange(UID_SPAN)
+                if uid not in self._uids:
+                    self._uids.add(uid)
+                    return uid
+
+    def _release_uid(self, uid: int) -> None:
+        with self._lock:
+            self._uids.discard(uid)
+
+    def spawn(self, limits: Limits, uid: int) -> tuple[int, socket.socket]:
+        """Start a fresh submission process; returns (its id in the fork server, our end of its channel)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        config = dataclasses.asdict(limits)
+        config.update(uid=uid, gid=uid)
+        try:
+            reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return int(reply["pid"]), ours
+
+    def kill(self, pid: int) -> int | None:
+        """Kill a submission (its whole PID namespace) and return its wait status."""
+        return self._request({"op": "kill", "pid": pid}).get("status")
+
+    # -- convenience
+    def sandbox(self, source: str, *, limits: Limits | None = None) -> "Sandbox":
+        return Sandbox(source, limits=limits or self.limits, pool=self)
+
+    def map(self, fn: Callable[["Sandbox", Any], Any], items: Iterable[tuple[str, Any]]) -> list:
+        """Run ``fn(sandbox, item)`` for each ``(source, item)``, ``workers`` submissions at a time.
+
+        The results keep the order of ``items``; each sandbox is closed (its processes killed) after ``fn``.
+        """
+        self.start()
+
+        def one(pair):
+            source, item = pair
+            with self.sandbox(source) as sb:
+                return fn(sb, item)
+
+        with ThreadPoolExecutor(max_workers=self.workers) as ex:
+            return list(ex.map(one, list(items)))
+
+
+def _unsandboxed_env(allowed_imports) -> dict:
+    env = {"LANG": "C.UTF-8", "HOME": tempfile.gettempdir(), "OPENBLAS_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1", "PATH": os.path.dirname(sys.executable)}
+    return env
+
+
+# ------------------------------------------------------------------------------------------ sandbox
+class Sandbox:
+    """One student's code, loaded once in an isolated worker, answering calls.
+
+    >>> with Sandbox("def double(x):\\n    return 2 * x\\n") as sb:  # doctest: +SKIP
+    ...     sb.call("double", [np.ones(3)], {}).value
+    array([2., 2., 2.])
+
+    Args:
+        source: the student's Python source (the answer cells joined).
+        limits: :class:`Limits` for this submission.
+        allowed_imports: packages importable inside (default numpy); only when no ``pool`` is given.
+        pool: a running :class:`WorkerPool` to fork from (fast); without one, a private pool is started
+            (one bubblewrap sandbox for this submission alone) and closed on exit.
+        allow_unsandboxed: see :class:`WorkerPool`; for tests and development only.
+    """
+
+    def __init__(self, source: str, *, limits: Limits = Limits(), allowed_imports=None,
+                 pool: WorkerPool | None = None, allow_unsandboxed: bool = False):
+        if not isinstance(source, str):
+            raise TypeError(f"source must be str, got {type(source).__name__}")
+        self.source = source
+        self.limits = limits
+        if pool is not None and allowed_imports is not None and tuple(allowed_imports) != pool.allowed_imports:
+            raise ValueError("allowed_imports is fixed by the pool; create the pool with these imports")
+        self._own_pool = pool is None
+        self.pool = pool or WorkerPool(1, allowed_imports=allowed_imports, allow_unsandboxed=allow_unsandboxed)
+        self.load_error: str | None = None
+        self.load_stdout = ""
+        self.load_stderr = ""
+        self.restarts = 0
+        self.seconds_used = 0.0
+        self.uid: int | None = None
+        self._pid: int | None = None
+        self._chan: socket.socket | None = None
+        self._seq = 0
+        self._stopped: str | None = None
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.pool.sandboxed
+
+    # -- life cycle
+    def __enter__(self) -> "Sandbox":
+        self.pool.start()
+        self.uid = self.pool._new_uid()
+        self._start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._kill()
+        if self.uid is not None:
+            self.pool._release_uid(self.uid)
+            self.uid = None
+        if self._own_pool:
+            self.pool.close()
+
+    def _kill(self) -> int | None:
+        status = None
+        if self._pid is not None:
+            try:
+                status = self.pool.kill(self._pid)
+            except SandboxError:
+                status = None
+            self._pid = None
+        if self._chan is not None:
+            self._chan.close()
+            self._chan = None
+        return status
+
+    def _start(self) -> bool:
+        """Fork a fresh worker and load the source; False (with ``load_error`` set) if loading failed."""
+        self._pid, self._chan = self.pool.spawn(self.limits, self.uid)
+        reply, _, failure = self._exchange({"op": "load", "source": self.source}, b"")
+        if reply is not None and self.restarts == 0:
+            self.load_stdout, self.load_stderr = _text(reply.get("stdout")), _text(reply.get("stderr"))
+        if failure is not None:
+            self.load_error = failure.error
+            self._stopped = f"the code could not be loaded: {failure.error}"
+            return False
+        if not reply.get("ok"):
+            error = str(reply.get("error"))
+            tb = str(reply.get("traceback", ""))
+            self.load_error = error + (f"\n{tb}" if tb else "")
+            self._stopped = f"the code could not be loaded: {error}"
+            self._kill()
+            return False
+        return True
+
+    # -- one exchange with the worker (deadline, size caps, strict decode)
+    def _exchange(self, header: dict, payload: bytes):
+        """Send a request and read its reply; returns (reply header, payload, None) or (None, None, failure)."""
+        budget = self.limits.wall_seconds_total - self.seconds_used
+        if budget <= 0:
+            return None, None, CallResult(False, error=f"the submission used up its total time of "
+                                          f"{self.limits.wall_seconds_total:g} s", timed_out=True,
+                                          sandboxed=self.sandboxed)
+        allowed = min(self.limits.wall_seconds_per_call, budget)
+        self._seq += 1
+        header = dict(header, seq=self._seq)
+        start = time.monotonic()
+        deadline = start + allowed
+        failure = None
+        try:
+            self._chan.settimeout(allowed)
+            self._chan.sendall(protocol.encode_frame(header, payload))
+            reply, data = protocol.read_frame(self._chan.fileno(), max_header=MAX_REPLY_HEADER,
+                                              max_payload=self.limits.max_result_bytes + (1 << 20),
+                                              deadline=deadline)
+            if reply.get("seq") != self._seq:
+                raise protocol.ProtocolError("malformed reply (out of sequence): the channel was written to "
+                                             "by something else")
+        except (protocol.ChannelTimeout, socket.timeout):
+            what = "loading the code" if header["op"] == "load" else f"the call of {header.get('function')!r}"
+            self._kill()
+            failure = CallResult(False, error=f"timed out: {what} did not finish within {allowed:g} s",
+                                 timed_out=True)
+        except (protocol.ChannelClosed, BrokenPipeError, ConnectionError):
+            failure = CallResult(False, error=_describe_status(self._kill(), self.limits))
+        except protocol.ProtocolError as exc:
+            self._kill()
+            failure = CallResult(False, error=f"the worker's reply was rejected: {exc}")
+        finally:
+            self.seconds_used += time.monotonic() - start
+        if failure is not None:
+            failure.seconds = time.monotonic() - start
+            failure.sandboxed = self.sandboxed
+            return None, None, failure
+        return reply, data, None
+
+    # -- public call
+    def call(self, function: str, args: list | tuple = (), kwargs: dict | None = None) -> CallResult:
+        """Call ``function(*args, **kwargs)`` in the student's worker and return the decoded result.
+
+        Arguments may be ndarrays of numeric dtypes, numpy scalars, float, int, bool, None, str and nested
+        tuples/lists/dicts of these. A crash or timeout kills that worker; the next call starts a fresh one
+        (the source is loaded again) while the submission's total time lasts.
+        """
+        if self.uid is None:
+            raise RuntimeError("use the Sandbox as a context manager (with Sandbox(source) as sb: ...)")
+        if self.load_error is not None:
+            return CallResult(False, error=f"the code could not be loaded: {self.load_error.splitlines()[0]}",
+                              sandboxed=self.sandboxed)
+        try:
+            tree, payload = protocol.pack_value((list(args), dict(kwargs or {})))
+        except protocol.ProtocolError as exc:
+            raise TypeError(f"arguments cannot be sent to the sandbox: {exc}") from None
+        if self._pid is None:
+            if self.restarts >= self.limits.max_restarts:
+                return CallResult(False, error=f"no more restarts: {self._stopped}", sandboxed=self.sandboxed)
+            self.restarts += 1
+            if not self._start():
+                return CallResult(False, error=self._stopped, sandboxed=self.sandboxed)
+        start = time.monotonic()
+        reply, data, failure = self._exchange({"op": "call", "function": str(function), "args": tree}, payload)
+        if failure is not None:
+            self._stopped = failure.error
+            return failure
+        result = CallResult(ok=bool(reply.get("ok")), error=_text(reply.get("error")) or None,
+                            stdout=_text(reply.get("stdout")), stderr=_text(reply.get("stderr")),
+                            traceback=_text(reply.get("traceback")), seconds=time.monotonic() - start,
+                            sandboxed=self.sandboxed)
+        if result.ok:
+            try:
+                result.value = protocol.unpack_value(reply.get("value"), data)
+            except protocol.ProtocolError as exc:
+                result.ok, result.error = False, f"the returned value was rejected: {exc}"
+        elif result.error is None:
+            result.error = "the call failed"
+        return result
+
+
+def _text(value, limit: int = 100_000) -> str:
+    if value is None:
+        return ""
+    return str(value)[:limit]

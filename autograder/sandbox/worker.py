@@ -1,0 +1,430 @@
+"""The program that runs inside the sandbox: a fork server ("zygote") and the per-submission worker.
+
+It is bound read-only into the sandbox next to ``protocol.py`` and imports nothing from the project. Started
+as ``python -I -S -B worker.py zygote CTL_FD SITE_DIR [unsandboxed]`` where SITE_DIR holds only the packages
+the submission may import (numpy):
+
+1. The zygote imports numpy once, tells the trusted side it is ready, then serves requests on the control
+   socket ``CTL_FD`` (SOCK_SEQPACKET, one JSON object per message): ``spawn`` (with the submission's channel
+   descriptor attached), ``kill`` and ``ping``.
+2. For ``spawn`` it forks an intermediate process that unshares fresh mount, PID, network, IPC and UTS
+   namespaces and forks the submission's *init* (PID 1 of the new PID namespace). Init mounts a private
+   tmpfs on /tmp and a /proc for its namespace, forks the *serving* process, drops to the submission's own
+   unprivileged uid/gid and reaps orphans. Killing init kills every process of the submission.
+3. The serving process closes every descriptor but its channel, applies the resource limits, drops to the
+   same uid/gid (no capabilities are left), and then loads the student's code and answers ``call`` requests.
+
+Untrusted code only ever runs in step 3, after the privileges are gone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+import types
+import warnings
+
+_protocol = None  # protocol.py (bound beside this file), imported by main()
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 38, 36, 4
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(
+        _libc.mount(
+            source.encode(),
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+# ------------------------------------------------------------------------------------------ output capture
+class BoundedText(io.TextIOBase):
+    """A text sink that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters not kept]"
+        return out
+
+
+# ------------------------------------------------------------------------------------------ serving
+class Server:
+    """Loads one submission and answers calls on the channel descriptor."""
+
+    def __init__(self, fd: int, config: dict):
+        self.fd = fd
+        self.config = config
+        self.module: types.ModuleType | None = None
+
+    def _run(self, thunk):
+        out = BoundedText(self.config["max_output_chars"])
+        err = BoundedText(self.config["max_output_chars"])
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")
+                value = thunk()
+            result = {"ok": True}
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
+            value = None
+            result = {"ok": False, "error": _describe(exc), "traceback": _student_traceback(exc)}
+        finally:
+            sys.stdout, sys.stderr = saved
+        result["stdout"], result["stderr"] = out.text(), err.text()
+        return result, value
+
+    def load(self, source: str) -> dict:
+        module = types.ModuleType("submission")
+        module.__file__ = "<submission>"
+        sys.modules["submission"] = module
+        import linecache
+
+        linecache.cache["<submission>"] = (len(source), None, source.splitlines(True), "<submission>")
+
+        def thunk():
+            code = compile(source, "<submission>", "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+
+        result, _ = self._run(thunk)
+        if result["ok"]:
+            self.module = module
+        return result
+
+    def call(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
+        name = header.get("function")
+        if self.module is None:
+            return {"ok": False, "error": "RuntimeError: the code was not loaded"}, b""
+        try:
+            args, kwargs = _protocol.unpack_value(header["args"], payload)
+        except _protocol.ProtocolError as exc:
+            return {"ok": False, "error": f"ProtocolError: {exc}"}, b""
+        func = self.module.__dict__.get(name) if isinstance(name, str) else None
+        if func is None:
+            return {"ok": False, "error": f"NameError: the code defines no function named {name!r}"}, b""
+        if not callable(func):
+            return {"ok": False, "error": f"TypeError: {name!r} is a {_protocol._type_name(func)}, not a function"}, b""
+        result, value = self._run(lambda: func(*args, **kwargs))
+        payload_out = b""
+        if result["ok"]:
+            try:
+                result["value"], payload_out = _protocol.pack_value(value, max_bytes=self.config["max_result_bytes"])
+            except _protocol.ProtocolError as exc:
+                result = {"ok": False, "error": f"TypeError: {exc}", "stdout": result["stdout"], "stderr": result["stderr"]}
+        return result, payload_out
+
+    def serve(self) -> None:
+        limit_head = self.config["max_request_bytes"]
+        while True:
+            try:
+                header, payload = _protocol.read_frame(self.fd, max_header=limit_head, max_payload=limit_head)
+            except _protocol.ChannelClosed:
+                return
+            op = header.get("op")
+            if op == "load":
+                reply, out = self.load(header.get("source", "")), b""
+            elif op == "call":
+                reply, out = self.call(header, payload)
+            else:
+                reply, out = {"ok": False, "error": f"ProtocolError: unknown op {op!r}"}, b""
+            reply["seq"] = header.get("seq")
+            _reap()
+            try:
+                _protocol.write_frame(self.fd, reply, out)
+            except (ValueError, TypeError):
+                # A reply that is not JSON-able (should not happen) is reported rather than lost.
+                _protocol.write_frame(self.fd, {"ok": False, "error": "ProtocolError: reply not encodable", "seq": reply["seq"]})
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001
+        text = "<message could not be shown>"
+    if len(text) > 2000:
+        text = text[:2000] + " [...]"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _student_traceback(exc: BaseException) -> str:
+    """Only the frames of the submission, so that the message is about the student's own lines."""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<submission>"]
+        lines = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}" for f in frames[-10:]]
+        return "\n".join(lines)[:4000]
+    except BaseException:  # noqa: BLE001
+        return ""
+
+
+def _reap() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+# ------------------------------------------------------------------------------------------ privilege drop
+def _apply_limits(cfg: dict) -> None:
+    def setlim(which, value):
+        resource.setrlimit(which, (value, value))
+
+    setlim(resource.RLIMIT_CORE, 0)
+    setlim(resource.RLIMIT_FSIZE, cfg["max_file_bytes"])
+    setlim(resource.RLIMIT_NOFILE, cfg["max_open_files"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_seconds"], cfg["cpu_seconds"] + 1))
+    if cfg["memory_bytes"]:
+        base = 0
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    base = int(line.split()[1]) * 1024
+        setlim(resource.RLIMIT_AS, base + cfg["memory_bytes"])
+    if cfg["max_processes"]:
+        setlim(resource.RLIMIT_NPROC, cfg["max_processes"])
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)  # from root to a non-zero uid: every capability is cleared
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if os.geteuid() == 0 or os.getegid() == 0:
+        raise OSError("privileges were not dropped")
+
+
+def _close_fds(keep: set[int]) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
+    """PID 1 of the submission's namespaces: set up the mounts, fork the server, drop privileges, reap."""
+    if isolate:
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},mode=0700")
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        os.chdir("/tmp")
+        os.chown("/tmp", cfg["uid"], cfg["gid"])
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(devnull, target)
+    os.close(devnull)
+    server_pid = os.fork()
+    if server_pid == 0:
+        try:
+            _close_fds({chan})
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            _apply_limits(cfg)
+            if isolate:
+                _drop_privileges(cfg["uid"], cfg["gid"])
+            else:
+                os.setsid()
+            Server(chan, cfg).serve()
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(70)
+    os.close(chan)
+    _close_fds(set())
+    if isolate:
+        _drop_privileges(cfg["uid"], cfg["gid"])
+    # Reap everything; leave with the server's status once it is gone (the kernel then kills the rest).
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(0)
+        except InterruptedError:
+            continue
+        if pid == server_pid:
+            if os.WIFSIGNALED(status):
+                os._exit(128 + os.WTERMSIG(status))
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+# ------------------------------------------------------------------------------------------ zygote
+class Zygote:
+    def __init__(self, ctl: socket.socket, isolate: bool):
+        self.ctl = ctl
+        self.isolate = isolate
+        self.children: dict[int, int | None] = {}  # init pid -> wait status (None while running)
+
+    def send(self, message: dict) -> None:
+        self.ctl.send(json.dumps(message).encode())
+
+    def spawn(self, cfg: dict, chan: int) -> int:
+        r, w = os.pipe()
+        mid = os.fork()
+        if mid == 0:
+            try:
+                os.close(r)
+                self.ctl.close()
+                if self.isolate:
+                    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+                    _check(_libc.unshare(flags), "unshare")
+                init = os.fork()
+                if init == 0:
+                    os.close(w)
+                    if not self.isolate:
+                        os.setsid()
+                    try:
+                        _submission_init(chan, cfg, self.isolate)
+                    except BaseException:  # noqa: BLE001 - reported on the fork server's stderr
+                        traceback.print_exc()
+                    finally:
+                        os._exit(71)
+                os.write(w, str(init).encode())
+                os._exit(0)
+            except BaseException:  # noqa: BLE001
+                os._exit(72)
+        os.close(w)
+        os.close(chan)
+        data = b""
+        while True:
+            chunk = os.read(r, 64)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        os.waitpid(mid, 0)
+        if not data:
+            raise OSError("the submission process could not be started")
+        pid = int(data)
+        self.children[pid] = None
+        return pid
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children[pid] = status
+
+    def kill(self, pid: int) -> int | None:
+        if pid not in self.children:
+            return None
+        if self.children[pid] is None:
+            try:
+                if self.isolate:
+                    os.kill(pid, signal.SIGKILL)
+                else:
+                    os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            while self.children[pid] is None:
+                try:
+                    got, status = os.waitpid(pid, 0)
+                except ChildProcessError:
+                    self.children[pid] = 0
+                    break
+                if got == pid:
+                    self.children[pid] = status
+        return self.children.pop(pid)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                msg, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
+            except InterruptedError:
+                continue
+            if not msg:
+                return
+            request = json.loads(msg)
+            op = request.get("op")
+            self.reap()
+            try:
+                if op == "spawn":
+                    if len(fds) != 1:
+                        raise OSError("spawn needs exactly one channel descriptor")
+                    self.send({"ok": True, "pid": self.spawn(request["config"], fds[0])})
+                    fds = []
+                elif op == "kill":
+                    self.send({"ok": True, "status": self.kill(int(request["pid"]))})
+                elif op == "ping":
+                    self.send({"ok": True, "children": len(self.children)})
+                else:
+                    self.send({"ok": False, "error": f"unknown op {op!r}"})
+            except Exception as exc:  # noqa: BLE001
+                self.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+            for fd in fds:
+                os.close(fd)
+
+
+def main(argv: list[str]) -> None:
+    global _protocol
+    mode, ctl_fd, site_dir = argv[1], int(argv[2]), argv[3]
+    isolate = len(argv) < 5 or argv[4] != "unsandboxed"
+    sys.path.append(site_dir)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    import protocol
+
+    sys.modules["_sandbox_protocol"] = sys.modules.pop("protocol")
+    sys.path.remove(here)
+    _protocol = protocol
+    ctl = socket.socket(fileno=ctl_fd)
+    # Orphaned submission inits are re-parented to the zygote, which waits for them and kills them.
+    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "subreaper")
+    import numpy  # noqa: F401  (the point of the fork server: imported once, shared by every submission)
+
+    zygote = Zygote(ctl, isolate)
+    zygote.send({"ok": True, "ready": True, "numpy": numpy.__version__, "pid": os.getpid(), "mode": mode})
+    zygote.serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
