@@ -1,5 +1,5 @@
 """Content of problem set 1 (softmax and cross-entropy); assembled by build_notebooks.py."""
-from build_notebooks import Derivation, Function, Text
+from build_notebooks import Derivation, Function
 
 TITLE = "Problem set 1: softmax, its Jacobian, and the cross-entropy gradient"
 

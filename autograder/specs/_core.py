@@ -57,7 +57,11 @@ class CaseMaker:
 
 @dataclass(frozen=True)
 class KnownMistake:
-    """A recognised mistake: ``answer(args, kwargs, reference_value) -> wrong value`` and its explanation."""
+    """A recognised mistake: ``answer(args, kwargs, reference_value) -> wrong value`` and its explanation.
+
+    ``answer`` may return None where the mistake cannot be told apart on a case (e.g. a transposed square
+    matrix asked of a non-square one).
+    """
     id: str
     message: str
     answer: Callable
@@ -145,7 +149,10 @@ class Spec:
             expected = self.expected(case)
         out = []
         for m in self.mistakes:
-            wrong = normalize(m.answer(tuple(map(_copy, case.args)), dict(case.kwargs), expected))
+            wrong = m.answer(tuple(map(_copy, case.args)), dict(case.kwargs), expected)
+            if wrong is None:
+                continue
+            wrong = normalize(wrong)
             if _compare.distinct(wrong, expected):
                 out.append(_compare.Mistake(m.id, wrong, m.message))
         return out

@@ -1,0 +1,221 @@
+"""Content of problem set 3 (back-propagation through time); assembled by build_notebooks.py."""
+from build_notebooks import Derivation, Function
+
+TITLE = "Problem set 3: back-propagation through time"
+
+INTRO = r"""
+This set follows the chapter on BPTT. The cell is `h_t = tanh(x_t @ W_x + h_{t-1} @ W_h + b)`; sequences are
+time-major: `xs` is `(T, N, D)`, `hs` is `(T, N, H)` with `hs[t]` the state after reading `xs[t]` (the initial
+state `h0` is not in `hs`).
+
+The character model reads one-hot characters (so `x_t @ W_x` is the row `W_x[inputs[t]]`, `W_x` of shape
+`(V, H)`), predicts the next character with `logits_t = h_t @ W_y + b_y` and uses the cross-entropy, **summed
+over time and averaged over the batch**.
+
+Write plain numpy; run the `check(...)` cell after each function. A good habit that the checks cannot grade:
+compare your gradients with central differences, `(L(θ + ε) - L(θ - ε)) / (2 ε)` entry by entry, with
+clipping switched off.
+"""
+
+ITEMS = [
+    Function("rnn_backward", r"""
+## 1. BPTT for the tanh RNN (5 points)
+
+`dhs[t]` is the gradient that reaches `h_t` *directly* from the loss (e.g. through the output at step `t`).
+Return the gradients of the loss with respect to `xs`, `h0`, `W_x`, `W_h` and `b` as a dict with those keys.
+Remember that `h_t` also influences every later state.
+""", r'''
+def rnn_backward(dhs, xs, h0, hs, W_x, W_h):
+    """Back-propagation through time for h_t = tanh(x_t W_x + h_{t-1} W_h + b).
+
+    Args:
+        dhs: float array (T, N, H), direct gradients dL/dh_t.
+        xs: float array (T, N, D).
+        h0: float array (N, H).
+        hs: float array (T, N, H), the states of the forward pass.
+        W_x: float array (D, H).
+        W_h: float array (H, H).
+
+    Returns:
+        dict with "xs" (T, N, D), "h0" (N, H), "W_x" (D, H), "W_h" (H, H), "b" (H,).
+    """
+    ### BEGIN SOLUTION
+    T, N, H = hs.shape
+    grads = {"xs": np.zeros_like(xs), "W_x": np.zeros_like(W_x), "W_h": np.zeros_like(W_h), "b": np.zeros(H)}
+    dh_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        h_prev = hs[t - 1] if t > 0 else h0
+        da = (dhs[t] + dh_next) * (1.0 - hs[t] ** 2)
+        grads["xs"][t] = da @ W_x.T
+        grads["W_x"] += xs[t].T @ da
+        grads["W_h"] += h_prev.T @ da
+        grads["b"] += da.sum(axis=0)
+        dh_next = da @ W_h.T
+    grads["h0"] = dh_next
+    return grads
+    ### END SOLUTION
+'''),
+    Function("char_lm_grad", r"""
+## 2. The character model: loss and gradient (5 points)
+
+Run the model over the sequence from `h0`, compute the loss (sum over time of the batch-mean cross-entropy of
+predicting `targets[t]`) and its gradient with respect to all five parameters and `h0`. Return
+`(loss, grads)` with `grads` a dict with keys `"W_x"`, `"W_h"`, `"b"`, `"W_y"`, `"b_y"`, `"h0"`.
+Do **not** clip here.
+""", r'''
+def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
+    """Loss and gradients of the character-level RNN language model.
+
+    Args:
+        W_x: float array (V, H); W_h: (H, H); b: (H,); W_y: (H, V); b_y: (V,).
+        inputs: int array (T, N), character indices in [0, V).
+        targets: int array (T, N), the next characters.
+        h0: float array (N, H), the initial state.
+
+    Returns:
+        (loss, grads): loss a float; grads a dict with "W_x", "W_h", "b", "W_y", "b_y" (same shapes as the
+        parameters) and "h0" (N, H).
+    """
+    ### BEGIN SOLUTION
+    T, N = inputs.shape
+    V, H = W_x.shape
+    rows = np.arange(N)
+    hs = np.zeros((T + 1, N, H))
+    hs[0] = h0
+    probs = np.zeros((T, N, V))
+    loss = 0.0
+    for t in range(T):
+        hs[t + 1] = np.tanh(W_x[inputs[t]] + hs[t] @ W_h + b)
+        z = hs[t + 1] @ W_y + b_y
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        probs[t] = np.exp(log_p)
+        loss -= log_p[rows, targets[t]].sum() / N
+    grads = {"W_x": np.zeros_like(W_x), "W_h": np.zeros_like(W_h), "b": np.zeros_like(b),
+             "W_y": np.zeros_like(W_y), "b_y": np.zeros_like(b_y)}
+    dh_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dz = probs[t].copy()
+        dz[rows, targets[t]] -= 1.0
+        dz /= N
+        grads["W_y"] += hs[t + 1].T @ dz
+        grads["b_y"] += dz.sum(axis=0)
+        da = (dz @ W_y.T + dh_next) * (1.0 - hs[t + 1] ** 2)
+        np.add.at(grads["W_x"], inputs[t], da)
+        grads["W_h"] += hs[t].T @ da
+        grads["b"] += da.sum(axis=0)
+        dh_next = da @ W_h.T
+    grads["h0"] = dh_next
+    return loss, grads
+    ### END SOLUTION
+'''),
+    Function("truncated_grad", r"""
+## 3. k-step truncated BPTT (4 points)
+
+In k-step truncation the gradient of the loss term of step `t` flows back through `k` states only:
+`h_t, h_{t-1}, ..., h_{t-k+1}`; `h_{t-k}` is treated as a constant in that term. (The initial state `h0`
+counts as a state: it receives a gradient from the terms whose window reaches it.) Return the truncated
+gradient as a dict with the same keys as in question 2. The output-layer gradients are the full ones.
+""", r'''
+def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
+    """k-step truncated gradient of the character model's loss.
+
+    Args:
+        W_x: float array (V, H); W_h: (H, H); b: (H,); W_y: (H, V); b_y: (V,).
+        inputs: int array (T, N); targets: int array (T, N).
+        h0: float array (N, H).
+        k: int >= 1, the number of states the gradient of each loss term reaches.
+
+    Returns:
+        dict with "W_x", "W_h", "b", "W_y", "b_y" and "h0".
+    """
+    ### BEGIN SOLUTION
+    T, N = inputs.shape
+    V, H = W_x.shape
+    rows = np.arange(N)
+    hs = [h0]
+    for t in range(T):
+        hs.append(np.tanh(W_x[inputs[t]] + hs[-1] @ W_h + b))
+    grads = {"W_x": np.zeros_like(W_x), "W_h": np.zeros_like(W_h), "b": np.zeros_like(b),
+             "W_y": np.zeros_like(W_y), "b_y": np.zeros_like(b_y), "h0": np.zeros_like(h0)}
+    for t in range(T):
+        z = hs[t + 1] @ W_y + b_y
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[rows, targets[t]] -= 1.0
+        dz = p / N
+        grads["W_y"] += hs[t + 1].T @ dz
+        grads["b_y"] += dz.sum(axis=0)
+        dh = dz @ W_y.T
+        lowest = t - k + 1
+        for s in range(t, max(lowest, 0) - 1, -1):
+            da = dh * (1.0 - hs[s + 1] ** 2)
+            np.add.at(grads["W_x"], inputs[s], da)
+            grads["W_h"] += hs[s].T @ da
+            grads["b"] += da.sum(axis=0)
+            dh = da @ W_h.T
+        if lowest <= -1:
+            grads["h0"] += dh
+    return grads
+    ### END SOLUTION
+'''),
+    Function("squared_error_grad", r"""
+## 4. Beyond the chapter: a real-valued output with squared error (4 points)
+
+Now the read-out `y_t = h_t @ W_y + b_y` (shape `(N, C)`) predicts real numbers and the loss is
+`L = 1/(2N) * sum over t, n, c of (y_t - targets_t)^2`. Return `(loss, grads)` with `grads` keys
+`"W_x"`, `"W_h"`, `"b"`, `"W_y"`, `"b_y"`, `"h0"`. You may reuse your `rnn_backward`.
+""", r'''
+def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
+    """Loss and gradients of a tanh RNN with a linear read-out and the squared error.
+
+    Args:
+        xs: float array (T, N, D); h0: (N, H).
+        W_x: (D, H); W_h: (H, H); b: (H,); W_y: (H, C); b_y: (C,).
+        targets: float array (T, N, C).
+
+    Returns:
+        (loss, grads): loss a float; grads a dict with "W_x", "W_h", "b", "W_y", "b_y", "h0".
+    """
+    ### BEGIN SOLUTION
+    T, N, _ = xs.shape
+    hs = np.zeros((T, N, W_h.shape[0]))
+    h = h0
+    for t in range(T):
+        h = np.tanh(xs[t] @ W_x + h @ W_h + b)
+        hs[t] = h
+    diff = hs @ W_y + b_y - targets
+    loss = 0.5 * np.sum(diff ** 2) / N
+    dys = diff / N
+    back = rnn_backward(dys @ W_y.T, xs, h0, hs, W_x, W_h)
+    grads = {"W_x": back["W_x"], "W_h": back["W_h"], "b": back["b"], "h0": back["h0"],
+             "W_y": np.einsum("tnh,tnc->hc", hs, dys), "b_y": dys.sum(axis=(0, 1))}
+    return loss, grads
+    ### END SOLUTION
+'''),
+    Derivation(1, r"""
+## 5. Derivation: checking gradients, and why clipping must be off (4 points, graded by hand)
+
+(a) Show that the central difference `(f(θ + ε) - f(θ - ε)) / (2ε)` has an error of order `ε^2` while the
+one-sided difference has an error of order `ε`. Why is `ε` around `1e-6` a sensible choice in float64, and
+what goes wrong with `ε = 1e-12`?
+
+(b) A student checks the gradient of the character model with `np.clip(grad, -5, 5)` left in their gradient
+function. Which entries of the check fail, and which pass? Why does clipping belong in the update step and not
+in the gradient?
+""", r"""
+**Model answer.** (a) Taylor: `f(θ ± ε) = f ± ε f' + ε²/2 f'' ± ε³/6 f''' + ...`; the difference of the two
+cancels the even terms, so the central quotient is `f' + ε²/6 f''' + ...`; the one-sided quotient is
+`f' + ε/2 f'' + ...`. Rounding adds an error of about `u |f| / ε` (`u ≈ 1e-16`), so the total `ε² + u/ε` is
+smallest near `ε ≈ u^(1/3) ≈ 1e-5`; `1e-6` is close. With `1e-12` the rounding term `1e-4` relative dominates.
+
+(b) Every entry whose true value lies in `[-5, 5]` matches; the entries with `|g| > 5` are reported as `±5` and
+fail the comparison, so long sequences (large gradients) fail while short ones pass. Clipping changes the
+step taken, not the derivative: the check compares derivatives, and clipping is a choice of update rule.
+""", r"""
+- (a) 2 points: the Taylor argument for both orders (1); the trade-off between truncation and rounding error
+  and the failure at `1e-12` (1).
+- (b) 2 points: which entries fail (exactly those beyond the threshold) (1); clipping as part of the update,
+  not of the gradient (1).
+""", 4),
+]

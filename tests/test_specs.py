@@ -1,0 +1,156 @@
+"""The specs and the trusted comparer: cases, points, validation of outputs, tolerances, seeds.
+
+Every spec is run with the worked solution of its source notebook (full marks on visible and hidden cases),
+with the reference itself, and with returned values that are wrong in shape, dtype or finiteness.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
+from _harness import COURSE, GRADING_SEED, answer_code, call, exec_namespace, grade_function  # noqa: E402
+
+from autograder import compare
+from autograder.specs import PUBLIC_SEED, Case, all_assignments, specs_for
+
+ALL_SPECS = [s for a in all_assignments() for s in specs_for(a)]
+IDS = [f"{s.assignment}.{s.function}" for s in ALL_SPECS]
+
+
+@pytest.fixture(scope="module")
+def solutions():
+    return {a: exec_namespace(answer_code(COURSE / "source" / a / f"{a}.ipynb")) for a in all_assignments()}
+
+
+def test_assignment_ids_are_the_fixed_five():
+    assert all_assignments() == ["ps1_softmax", "ps2_layout_cell", "ps3_bptt", "ps4_hidden_jacobians",
+                                 "ps5_sequence_slope"]
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_case_points_sum_to_spec_points_and_names_are_unique(spec):
+    cases = spec.cases(GRADING_SEED)
+    assert spec.grade_id == "test_" + spec.function
+    assert abs(sum(c.points for c in cases) - spec.points) < 1e-9
+    assert len({c.name for c in cases}) == len(cases)
+    assert any(c.hidden for c in cases) and any(not c.hidden for c in cases)
+    assert [c.name for c in spec.cases(GRADING_SEED, hidden=False)] == [c.name for c in cases if not c.hidden]
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_visible_cases_come_from_the_public_seed_and_hidden_ones_from_the_secret_seed(spec):
+    def arrays(cases):
+        return [a for c in cases for a in c.args if isinstance(a, np.ndarray)]
+    v1 = arrays(spec.cases(1, hidden=False))
+    v2 = arrays(spec.cases(2, hidden=False))
+    assert all(np.array_equal(a, b) for a, b in zip(v1, v2))
+    h1 = arrays([c for c in spec.cases(1) if c.hidden])
+    h2 = arrays([c for c in spec.cases(2) if c.hidden])
+    assert any(a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(h1, h2))
+    assert PUBLIC_SEED not in (1, 2)
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_worked_solution_scores_full_marks(spec, solutions):
+    results = grade_function(spec, solutions[spec.assignment][spec.function])
+    failed = [(r.case, r.message) for r in results if not r.passed]
+    assert not failed
+    assert abs(sum(r.points for r in results) - spec.points) < 1e-9
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_every_known_mistake_differs_from_the_answer_on_some_visible_case(spec):
+    seen = set()
+    for case in spec.cases(PUBLIC_SEED, hidden=False):
+        seen |= {m.id for m in spec.known_mistakes(case)}
+    assert seen == {m.id for m in spec.mistakes}
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_float32_answers_are_accepted_and_perturbed_answers_are_not(spec):
+    case = spec.cases(PUBLIC_SEED, hidden=False)[0]
+    expected = spec.expected(case)
+
+    def cast(x, dtype):
+        if isinstance(x, dict):
+            return {k: cast(v, dtype) for k, v in x.items()}
+        if isinstance(x, tuple):
+            return tuple(cast(v, dtype) for v in x)
+        return x if isinstance(x, float) else x.astype(dtype)
+
+    def bump(x):
+        if isinstance(x, dict):
+            k = sorted(x)[-1]
+            return {**x, k: bump(x[k])}
+        if isinstance(x, tuple):
+            return tuple(bump(v) for v in x)
+        if isinstance(x, float):
+            return x + 1e-3 * max(abs(x), 1.0)
+        y = x.copy()
+        y.flat[0] += 1e-3 * max(np.abs(x).max(), 1.0)
+        return y
+
+    ok = spec.evaluate(case, call(lambda *a, **k: cast(expected, np.float32), case))
+    assert ok.passed, ok.message
+    bad = spec.evaluate(case, call(lambda *a, **k: bump(expected), case))
+    assert not bad.passed and bad.points == 0.0
+
+
+def test_output_validation_names_shape_dtype_and_nonfinite_problems():
+    spec = specs_for("ps1_softmax")[1]  # softmax_jacobian
+    case = spec.cases(PUBLIC_SEED, hidden=False)[0]
+    good = spec.expected(case)
+    r = spec.evaluate(case, call(lambda z: good[0], case))
+    assert (r.diagnosis, r.passed) == ("wrong_shape", False) and str(good.shape) in r.message
+    r = spec.evaluate(case, call(lambda z: np.ones(good.shape, dtype=np.int64), case))
+    assert r.diagnosis == "wrong_dtype" and "int64" in r.message
+    r = spec.evaluate(case, call(lambda z: good.tolist(), case))
+    assert r.diagnosis == "wrong_type" and "list" in r.message
+    nan = good.copy()
+    nan[0, 0, 0] = np.nan
+    r = spec.evaluate(case, call(lambda z: nan, case))
+    assert r.diagnosis == "softmax_overflow" and "NaN" in r.message
+
+
+def test_errors_timeouts_and_stubs_score_zero_without_crashing():
+    spec = specs_for("ps1_softmax")[0]
+    case = spec.cases(PUBLIC_SEED, hidden=False)[0]
+
+    def stub(z):
+        raise NotImplementedError()
+    assert spec.evaluate(case, call(stub, case)).diagnosis == "not_implemented"
+    r = spec.evaluate(case, call(lambda z: z[10 ** 6], case))
+    assert r.diagnosis == "exception" and "IndexError" in r.message and r.points == 0
+    from types import SimpleNamespace
+    r = spec.evaluate(case, SimpleNamespace(ok=False, value=None, error=None, timed_out=True))
+    assert r.diagnosis == "timeout" and r.points == 0
+
+
+def test_compare_is_relative_to_the_leaf_scale_and_checks_dict_keys():
+    want = {"a": np.array([1e6, 1.0]), "b": np.zeros(2)}
+    assert compare.compare({"a": np.array([1e6 + 0.5, 1.0]), "b": np.zeros(2)}, want).passed
+    assert not compare.compare({"a": np.array([1e6, 1.0]), "b": np.array([1e-3, 0.0])}, want).passed
+    v = compare.compare({"a": want["a"]}, want)
+    assert v.diagnosis == "wrong_keys" and "'b'" in v.message
+    assert compare.compare((1.5, np.ones(2)), (1.5, np.ones(2))).passed
+    assert compare.compare((np.float64(1.5), np.ones(2)), (1.5, np.ones(2))).passed
+    assert compare.compare((float("nan"), np.ones(2)), (1.5, np.ones(2))).diagnosis == "non_finite"
+
+
+def test_messages_do_not_reveal_hidden_inputs():
+    spec = specs_for("ps1_softmax")[3]
+    for case in [c for c in spec.cases(GRADING_SEED) if c.hidden]:
+        r = spec.evaluate(case, call(lambda z, y: z * 2.0, case))
+        for a in case.args:
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+                assert f"{a.flat[0]:.4f}" not in r.message and str(a.flat[0]) not in r.message
+
+
+def test_case_is_frozen_data():
+    c = Case("x", (np.ones(2),), {}, False, 1.0)
+    with pytest.raises(Exception):
+        c.name = "y"
