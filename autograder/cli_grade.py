@@ -1,0 +1,87 @@
+"""``python -m autograder grade <set>``: grade every submission of a problem set.
+
+Prints one progress line (count, rate, ETA) that updates in place on a terminal, then a
+table of totals with flags and faults, and, for a regrade, every score that changed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+HELP = "grade every submission of a problem set into nbgrader's gradebook"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("assignment", help="problem-set id, e.g. ps1_softmax")
+    parser.add_argument("--course", default=None,
+                        help="nbgrader course directory (default: ./assignments if it exists, else .)")
+    parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
+    parser.add_argument("--regrade", action="store_true",
+                        help="grade again submissions already graded with the same timestamp")
+    parser.add_argument("--student", action="append", dest="students", metavar="ID",
+                        help="grade only this student (repeatable)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the hidden cases (to reproduce a logged run; default: fresh and secret)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ProgressLine:
+    """Progress with ETA; rewrites one line on a terminal, prints a line per submission otherwise."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, p) -> None:
+        r = p.result
+        rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
+        state = "skipped" if r.skipped else f"{r.total:g}/{r.max_total:g}"
+        mark = " flagged" if r.flags else ""
+        line = (f"[{p.done}/{p.total}] {100 * p.done / max(p.total, 1):3.0f}%  {rate:.1f}/s  "
+                f"ETA {_fmt_time(p.eta)}  {r.student}: {state}{mark}")
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+            if p.done == p.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def main(args) -> int:
+    from .grade import grade_assignment
+
+    course = args.course or ("assignments" if os.path.isdir("assignments") else ".")
+    start = time.monotonic()
+    results = grade_assignment(course, args.assignment, students=args.students, workers=args.workers,
+                               seed=args.seed, regrade=args.regrade,
+                               progress=None if args.quiet else ProgressLine())
+    elapsed = time.monotonic() - start
+    graded = [r for r in results if not r.skipped]
+    print(f"{args.assignment}: graded {len(graded)}, skipped {len(results) - len(graded)} already graded, "
+          f"in {elapsed:.1f} s")
+    for r in results:
+        if r.skipped:
+            continue
+        extra = []
+        if r.flags:
+            extra.append(f"{len(r.flags)} flag(s)")
+        if r.errors:
+            extra.append(f"{len(r.errors)} fault(s)")
+        print(f"  {r.student:<20} {r.total:6g} / {r.max_total:g}" + (f"   {', '.join(extra)}" if extra else ""))
+        for f in r.flags:
+            print(f"      flag: {f}")
+        for e in r.errors:
+            print(f"      fault: {e}")
+    changes = [c for r in graded for c in r.changes]
+    if args.regrade:
+        print(f"changed scores: {len(changes)}")
+        for c in changes:
+            print(f"  {c}")
+    return 0

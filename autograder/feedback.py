@@ -1,0 +1,143 @@
+"""The autograded notebook: what ``nbgrader generate_feedback`` turns into the student's feedback.
+
+nbgrader's feedback converter reads ``autograded/<student>/<assignment>/<assignment>.ipynb``
+and the gradebook, and renders each cell with its score and comment. This module writes that
+notebook: the submission rebuilt around the released cells (see
+:func:`autograder.notebook.rebuild`), a summary cell at the top, and in every test cell an
+output listing each case's verdict and the recognised mistake, followed by the points as the
+cell's result (which is how nbgrader shows partial credit).
+
+What a student may see: visible cases in full (they hold the published fixtures), and for a
+hidden case only its name, pass or fail, the comparison's message (written never to reveal
+inputs) and the diagnosis. Nothing the student's code printed or raised during a hidden case is
+shown, because that would be a way to copy hidden inputs out.
+"""
+from __future__ import annotations
+
+__all__ = ["autograded_notebook", "write_autograded", "comment_for", "test_cell_text", "case_line"]
+
+import builtins
+import json
+import os
+import tempfile
+
+#: diagnosis ids whose message may quote the student's own exception text
+_QUOTES_STUDENT = {"exception"}
+
+
+def case_line(case_result, hidden: bool) -> str:
+    """One line of feedback for a case."""
+    kind = "hidden" if hidden else "visible"
+    status = "passed" if case_result.passed else "FAILED"
+    pts = f"{case_result.points:.3g}/{case_result.max_points:.3g}"
+    if case_result.passed:
+        return f"  [{status}] {kind} case '{case_result.case}' ({pts})"
+    message = case_result.message
+    if hidden and case_result.diagnosis in _QUOTES_STUDENT:
+        message = _exception_kind(message)
+    diag = f" [{case_result.diagnosis}]" if case_result.diagnosis else ""
+    return f"  [{status}] {kind} case '{case_result.case}' ({pts}): {message}{diag}"
+
+
+def _exception_kind(message: str) -> str:
+    """'the function raised ValueError: ...' -> 'the function raised ValueError' (builtin names only)."""
+    tail = message.split("raised", 1)[-1].strip()
+    name = tail.split(":", 1)[0].strip()
+    if isinstance(getattr(builtins, name, None), type) and issubclass(getattr(builtins, name), BaseException):
+        return f"the function raised {name}"
+    return "the function raised an exception"
+
+
+def _hidden_names(spec) -> set[str]:
+    return {m.name for m in spec.makers if m.hidden}
+
+
+def test_cell_text(spec, result) -> str:
+    """The verdict shown under a test cell."""
+    hidden = _hidden_names(spec)
+    got, top = result.scores.get(spec.grade_id, 0.0), result.max_scores.get(spec.grade_id, spec.points)
+    lines = [f"{spec.function}: {got:g} / {top:g} points (checked by the course autograder)"]
+    for cr in result.cases.get(spec.grade_id, []):
+        lines.append(case_line(cr, cr.case in hidden))
+    return "\n".join(lines) + "\n"
+
+
+def comment_for(spec, result) -> str:
+    """Short comment stored in the gradebook for the answer cell (formgrader and feedback show it)."""
+    cases = result.cases.get(spec.grade_id, [])
+    failed = [c for c in cases if not c.passed]
+    got = sum(c.points for c in cases if c.passed)
+    if not cases:
+        return f"{spec.function}: not graded ({'; '.join(result.errors) or 'no result'})"
+    if not failed:
+        return f"{spec.function}: all {len(cases)} cases passed."
+    diags = sorted({c.diagnosis for c in failed if c.diagnosis})
+    return (f"{spec.function}: {len(failed)} of {len(cases)} cases failed ({got:g}/{spec.points:g} points)"
+            + (f"; diagnosis: {', '.join(diags)}" if diags else "") + ".")
+
+
+def summary_markdown(course, result) -> str:
+    lines = [f"## Autograder summary: {result.total:g} / {result.max_total:g} points",
+             "",
+             "The functions were checked by the course autograder, outside your notebook, on the visible "
+             "cases you could run yourself and on hidden cases drawn when grading. Written answers are graded "
+             "by hand."]
+    if result.errors:
+        lines += ["", "**Problems that cost points:**", ""] + [f"- {_md(e)}" for e in result.errors]
+    if result.notes:
+        lines += ["", "**Notes:**", ""] + [f"- {_md(n)}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Plain text shown safely inside markdown (no HTML, no links)."""
+    out = text.replace("\\", "\\\\")
+    for ch in "<>`*_[]#|":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def autograded_notebook(course, result) -> dict:
+    """The rebuilt notebook with the summary on top and the verdicts in the test cells."""
+    from .notebook import grade_id
+
+    nb = json.loads(json.dumps(result.notebook))
+    specs = {s.grade_id: s for s in course.specs}
+    for cell in nb["cells"]:
+        gid = grade_id(cell)
+        if gid in specs and cell.get("cell_type") == "code":
+            spec = specs[gid]
+            cell["outputs"] = [
+                {"output_type": "stream", "name": "stdout", "text": test_cell_text(spec, result)},
+                {"output_type": "execute_result", "execution_count": None, "metadata": {},
+                 "data": {"text/plain": f"{result.scores.get(gid, 0.0):g}"}},
+            ]
+    summary = {"cell_type": "markdown", "id": "autograder-summary", "metadata": {},
+               "source": summary_markdown(course, result)}
+    nb["cells"].insert(0, summary)
+    return nb
+
+
+def write_autograded(course, result) -> str:
+    """Write autograded/<student>/<assignment>/<assignment>.ipynb (+ timestamp.txt); returns the path."""
+    folder = os.path.join(course.autograded_dir, result.student, course.assignment)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{course.notebook_name}.ipynb")
+    nb = autograded_notebook(course, result)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ipynb")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(nb, fh, indent=1)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    stamp = os.path.join(folder, "timestamp.txt")
+    if result.timestamp:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(result.timestamp + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, stamp)
+    elif os.path.exists(stamp):
+        os.unlink(stamp)
+    return path
+
+

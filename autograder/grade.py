@@ -1,0 +1,531 @@
+"""The trusted grading pipeline: a short, ordered list of steps per submission.
+
+The process running this module never executes student code. It reads the submitted
+notebook as JSON, hands the answer cells' text to a sandboxed worker, chooses every input
+at grading time (hidden cases from a fresh secret seed), and judges the plain values that
+come back with the specs' trusted comparison. Then it is the only writer of the gradebook.
+
+Steps for one submission (``grade_submission``), in order:
+
+1. ``snapshot``       copy the submission folder into a private temporary folder; every
+                      later step reads the copy, so nothing the student shipped can change
+                      while it is graded, and nothing is ever run inside the course folder.
+2. ``read``           parse the notebook as JSON (a broken file is a fault, not a crash).
+3. ``inventory``      compare its cells with the released notebook: deleted, duplicated,
+                      renamed, retyped cells, edited read-only cells (restored from release).
+4. ``flag``           static checks of the student's code and of extra files; flags never
+                      change a score, they are reported to the instructor.
+5. ``run``            load the code in the sandbox, call every graded function on every
+                      case (visible cases from the public seed, hidden ones from the secret
+                      seed drawn now), and judge each returned value in this process.
+6. ``score``          per test cell, the sum of its cases' points; 0 for what is missing.
+
+Then, in the calling thread and in this order (``record``): the gradebook transaction,
+the autograded notebook that ``nbgrader generate_feedback`` turns into feedback, and the
+grading log (whose presence marks the submission as done for a resumed run).
+"""
+from __future__ import annotations
+
+import ast
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from . import feedback, gradebook, notebook
+from .notebook import CodeUnit, NotebookError, ReleaseNotebook
+from .specs import CaseResult, Spec, specs_for
+
+#: A submission folder larger than this (or with more files) is not copied in full.
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
+MAX_SNAPSHOT_FILES = 500
+
+
+@dataclass
+class SubmissionResult:
+    """Everything the pipeline decided about one submission."""
+    student: str
+    assignment: str
+    timestamp: str | None = None
+    seed: int | None = None
+    notebook_sha256: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)        # test grade_id -> points
+    max_scores: dict[str, float] = field(default_factory=dict)
+    cases: dict[str, list[CaseResult]] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)         # grade_id -> answered|no_response|missing
+    comments: dict[str, str] = field(default_factory=dict)        # answer grade_id -> comment for nbgrader
+    flags: list[str] = field(default_factory=list)                # integrity concerns, for the instructor
+    errors: list[str] = field(default_factory=list)               # faults that cost points
+    notes: list[str] = field(default_factory=list)                # what was repaired or ignored
+    changes: list[str] = field(default_factory=list)              # "old -> new" per changed score
+    skipped: bool = False                                         # already graded, left as is
+    graded_at: str | None = None
+    seconds: float = 0.0
+    notebook: dict | None = field(default=None, repr=False, metadata={"log": False})
+
+    @property
+    def total(self) -> float:
+        return sum(self.scores.values())
+
+    @property
+    def max_total(self) -> float:
+        return sum(self.max_scores.values())
+
+
+@dataclass
+class Course:
+    """The parts of an nbgrader course directory the pipeline needs, read once per batch."""
+    root: str
+    assignment: str
+    db_url: str
+    course_id: str
+    submitted_dir: str       # submitted/  (formats: <dir>/<student>/<assignment>/)
+    autograded_dir: str
+    release: ReleaseNotebook
+    release_manifest: dict[str, str]
+    specs: list[Spec]
+
+    @property
+    def notebook_name(self) -> str:
+        return self.assignment
+
+    def submission_dir(self, student: str) -> str:
+        return os.path.join(self.submitted_dir, student, self.assignment)
+
+
+def load_course(course_root: str, assignment: str) -> Course:
+    """Read the course's nbgrader configuration (instructor's file) and the released notebook."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader, ConfigFileNotFound
+
+    root = os.path.abspath(course_root)
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    except ConfigFileNotFound:
+        config = None
+    cd = CourseDirectory(config=config) if config is not None else CourseDirectory()
+    cd.root = root
+    release_dir = cd.format_path(cd.release_directory, ".", assignment)
+    nb_path = os.path.join(release_dir, f"{assignment}.ipynb")
+    if not os.path.isfile(nb_path):
+        raise FileNotFoundError(f"no released notebook {nb_path}; run `nbgrader generate_assignment {assignment}`")
+    release = ReleaseNotebook.load(nb_path)
+    specs = specs_for(assignment)
+    for spec in specs:
+        if spec.grade_id not in release.tests or spec.function not in release.answers:
+            raise LookupError(f"the released notebook has no answer cell {spec.function!r} with test cell "
+                              f"{spec.grade_id!r}; it does not match the specs of {assignment}")
+    return Course(root=root, assignment=assignment, db_url=cd.db_url, course_id=cd.course_id,
+                  submitted_dir=os.path.join(root, cd.submitted_directory),
+                  autograded_dir=os.path.join(root, cd.autograded_directory),
+                  release=release, release_manifest=notebook.release_manifest(release_dir), specs=specs)
+
+
+def list_students(course: Course) -> list[str]:
+    if not os.path.isdir(course.submitted_dir):
+        return []
+    return sorted(s for s in os.listdir(course.submitted_dir)
+                  if not s.startswith(".") and os.path.isdir(course.submission_dir(s))
+                  and not os.path.islink(os.path.join(course.submitted_dir, s)))
+
+
+# -- step 1: snapshot ---------------------------------------------------------------------
+
+def snapshot(src: str, dest: str) -> tuple[list[str], list[str]]:
+    """Copy regular files and folders of ``src`` into ``dest`` without following links.
+
+    Links, devices and pipes are not copied; they are returned (as relative paths with
+    " (link)" or " (special file)") for the extra-files check. The copy stops at
+    MAX_SNAPSHOT_BYTES / MAX_SNAPSHOT_FILES. Returns (notes, left out).
+    """
+    notes, left_out, total, count = [], [], 0, 0
+    for root, dirs, files in os.walk(src):
+        rel = os.path.relpath(root, src)
+        os.makedirs(os.path.join(dest, rel), exist_ok=True)
+        for d in list(dirs):
+            if os.path.islink(os.path.join(root, d)):
+                left_out.append(os.path.normpath(os.path.join(rel, d)) + " (link)")
+                dirs.remove(d)
+        for name in files:
+            full = os.path.join(root, name)
+            st = os.lstat(full)
+            if not stat.S_ISREG(st.st_mode):
+                kind = " (link)" if stat.S_ISLNK(st.st_mode) else " (special file)"
+                left_out.append(os.path.normpath(os.path.join(rel, name)) + kind)
+                continue
+            count += 1
+            total += st.st_size
+            if count > MAX_SNAPSHOT_FILES or total > MAX_SNAPSHOT_BYTES:
+                notes.append("the submission folder is too large; only part of it was read")
+                return notes, left_out
+            shutil.copyfile(full, os.path.join(dest, rel, name), follow_symlinks=False)
+    return notes, left_out
+
+
+def read_timestamp(folder: str) -> str | None:
+    """nbgrader's timestamp.txt (one line), or None."""
+    try:
+        with open(os.path.join(folder, "timestamp.txt")) as fh:
+            text = fh.read(200).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
+def file_sha256(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+# -- step 4: flags ------------------------------------------------------------------------
+
+def static_flags(units: list[CodeUnit]) -> list[str]:
+    """Integrity flags from the sandbox package's static analysis of the student's cells,
+    as ``"<code>: <cell>, line <n>: <reason>"``.
+
+    Each student cell is analysed after the import lines of the released set-up cells (so that
+    ``np`` is known to be numpy when a cell assigns ``np.allclose``); flags on those lines are
+    dropped and the line numbers are the cell's own.
+    """
+    import re
+
+    from .sandbox import static_flags as analyse
+
+    imports = _release_imports(units)
+    offset = imports.count("\n")
+    flags = []
+    for unit in units:
+        if not unit.from_student:
+            continue
+        for flag in analyse(imports + unit.source):
+            m = re.match(r"line (\d+):", flag.message)
+            if m and int(m.group(1)) <= offset:
+                continue
+            message = (f"line {int(m.group(1)) - offset}:" + flag.message[m.end():]) if m else flag.message
+            text = f"{flag.code}: {unit.label}, {message}"
+            if text not in flags:
+                flags.append(text)
+    return flags
+
+
+def _release_imports(units: list[CodeUnit]) -> str:
+    """The top-level import statements of the released (not student) cells, one per line."""
+    lines = []
+    for unit in units:
+        if unit.from_student:
+            continue
+        try:
+            tree = ast.parse(unit.source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                lines.append(ast.unparse(node))
+    return "".join(line + "\n" for line in lines)
+
+
+def structure_flags(inv) -> list[str]:
+    """Edited read-only cells are restored, and also reported: nobody edits them by accident."""
+    return [f"edited_locked_cell: read-only cell '{gid}' was changed in the submission"
+            for gid in inv.edited_locked]
+
+
+def defined_names(units: list[CodeUnit]) -> set[str]:
+    """Names bound at the top level of the student's cells (parsed, never run)."""
+    names: set[str] = set()
+    for unit in units:
+        try:
+            tree = ast.parse(unit.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+# -- step 5: run --------------------------------------------------------------------------
+
+def loader_source(units: list[CodeUnit]) -> str:
+    """The program the sandbox loads: each cell compiled and run on its own, in order, so a cell
+    that fails (a typo, a removed ``from rnncheck import check``) does not stop the others.
+    The cells travel as a JSON string literal: no student text is ever pasted into code."""
+    cells = json.dumps([[u.label, u.source, u.from_student] for u in units])
+    return (
+        "import json as _grader_json\n"
+        f"_grader_cells = _grader_json.loads({cells!r})\n"
+        "_grader_load_errors = []\n"
+        "for _grader_label, _grader_src, _grader_own in _grader_cells:\n"
+        "    try:\n"
+        "        exec(compile(_grader_src, '<' + _grader_label + '>', 'exec'), globals())\n"
+        "    except BaseException as _grader_exc:  # one failing cell must not hide the others\n"
+        "        if _grader_own:\n"
+        "            _grader_load_errors.append(_grader_label + ': ' + type(_grader_exc).__name__\n"
+        "                                       + ': ' + str(_grader_exc)[:200])\n"
+        "def _grader_report():\n"
+        "    return _grader_json.dumps(_grader_load_errors[:20])\n"
+    )
+
+
+def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
+              result: SubmissionResult) -> None:
+    """Call every graded function on every case in the sandbox; judge each value here.
+
+    The sandbox restarts a crashed or timed-out worker by itself (reloading the code); after a
+    timeout the remaining cases of that function are not run, so one endless loop costs one
+    time limit, not one per case.
+    """
+    own = defined_names([u for u in units if u.from_student])
+    with make_sandbox(loader_source(units)) as sb:
+        _collect_load_errors(sb, result)
+        for spec in course.specs:
+            outcomes: list[CaseResult] = []
+            skip = None
+            if spec.function not in own:
+                skip = (f"{spec.function} is not defined in your answer cells", "missing_function")
+            for case in spec.cases(seed, hidden=True):
+                if skip is not None:
+                    outcomes.append(CaseResult(case.name, 0.0, case.points, False, *skip))
+                    continue
+                call = sb.call(spec.function, list(case.args), dict(case.kwargs))
+                if not getattr(call, "sandboxed", True):
+                    raise RuntimeError("a result came from an unsandboxed worker; it cannot be recorded")
+                outcome = spec.evaluate(case, call)
+                if not call.ok and not call.timed_out and _worker_stopped(sb):
+                    # the error text comes from the trusted side (how the worker ended), safe to show
+                    outcome = CaseResult(case.name, 0.0, case.points, False,
+                                         f"the worker stopped: {_first_line(call.error)}", "worker_crash")
+                    note = f"{spec.function}: the worker stopped ({_first_line(call.error)})"
+                    if note not in result.errors:
+                        result.errors.append(note)
+                outcomes.append(outcome)
+                if call.timed_out:
+                    skip = ("not run: an earlier case of this function ran out of time", "timeout")
+                    result.errors.append(f"{spec.function}: a call ran out of time")
+            result.cases[spec.grade_id] = outcomes
+
+
+def _worker_stopped(sb) -> bool:
+    """True when the last call ended the worker (crash, limit, rejected reply)."""
+    alive = getattr(sb, "alive", None)
+    if alive is not None:
+        return not (alive() if callable(alive) else alive)
+    return getattr(sb, "_pid", 0) is None
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "no message").strip().splitlines()[0][:200] if (text or "").strip() else "no message"
+
+
+def _collect_load_errors(sb, result: SubmissionResult) -> None:
+    """Errors of the student's own cells while loading (they ran before any case was sent)."""
+    if sb.load_error:
+        result.errors.append(f"loading your code failed: {_first_line(sb.load_error)}")
+        return
+    report = sb.call("_grader_report", [], {})
+    if report.ok and isinstance(report.value, str):
+        try:
+            errors = json.loads(report.value)
+        except ValueError:
+            errors = []
+        if isinstance(errors, list):
+            result.notes.extend(f"this cell raised an error when run: {str(e)[:240]}" for e in errors[:20])
+
+
+# -- step 6: score ------------------------------------------------------------------------
+
+def score(course: Course, result: SubmissionResult) -> None:
+    """Test cell points = sum of its case points, within [0, points]; comments for nbgrader."""
+    for spec in course.specs:
+        cases = result.cases.get(spec.grade_id, [])
+        got = sum(c.points for c in cases if c.passed)
+        result.scores[spec.grade_id] = round(min(max(got, 0.0), spec.points), 6)
+        result.max_scores[spec.grade_id] = spec.points
+        result.comments[spec.function] = feedback.comment_for(spec, result)
+
+
+def written_answers(course: Course, nb: dict | None, inv) -> dict[str, str]:
+    """State of each hand-graded answer: missing, no_response (left as released) or answered."""
+    sources = notebook.answer_sources(nb, course.release, inv) if nb is not None else {}
+    out = {}
+    for gid in course.release.written:
+        if gid not in sources:
+            out[gid] = "missing"
+        elif course.release.is_unchanged(gid, sources[gid]):
+            out[gid] = "no_response"
+        else:
+            out[gid] = "answered"
+    return out
+
+
+# -- one submission -------------------------------------------------------------------------
+
+def grade_submission(course: Course, student: str, seed: int | None = None, make_sandbox=None,
+                     snapshot_root: str | None = None) -> SubmissionResult:
+    """Steps 1-6 for one student (the gradebook is not touched here)."""
+    start = time.monotonic()
+    seed = secrets.randbits(63) if seed is None else int(seed)
+    result = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
+                              graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
+    make_sandbox = make_sandbox or default_sandbox_factory()
+    with tempfile.TemporaryDirectory(prefix="grading-", dir=snapshot_root) as tmp:
+        # 1. snapshot: from here on only the private copy is read
+        copy = os.path.join(tmp, "submission")
+        notes, left_out = snapshot(course.submission_dir(student), copy)
+        result.notes.extend(notes)
+        result.timestamp = read_timestamp(copy)
+        nb_path = os.path.join(copy, f"{course.notebook_name}.ipynb")
+        result.notebook_sha256 = file_sha256(nb_path)
+        # 2. read
+        try:
+            nb = notebook.read_notebook(nb_path)
+        except NotebookError as exc:
+            nb = None
+            result.errors.append(f"your notebook could not be read: {exc}")
+        # 4 (files). extra files are checked even when the notebook is unreadable
+        extras = sorted(left_out + notebook.extra_files(copy, course.release_manifest,
+                                                         [f"{course.notebook_name}.ipynb"]))
+        if extras:
+            result.flags.append("extra_files: files in the submission besides the notebook: " + ", ".join(extras[:20])
+                                + (" ..." if len(extras) > 20 else ""))
+    inv = None
+    if nb is not None:
+        # 3. inventory (and the notebook to store under autograded/)
+        inv = notebook.take_inventory(nb, course.release)
+        result.notes.extend(inv.notes(course.release))
+        units = notebook.code_units(nb, course.release, inv)
+        # 4. static flags
+        result.flags.extend(structure_flags(inv) + static_flags(units))
+        # 5. run
+        run_cases(course, units, seed, make_sandbox, result)
+    else:
+        for spec in course.specs:
+            result.cases[spec.grade_id] = [
+                CaseResult(c.name, 0.0, c.points, False, "not run: the notebook could not be read", "unreadable")
+                for c in spec.cases(seed, hidden=True)]
+    # 6. score
+    result.written = written_answers(course, nb, inv)
+    for gid, state in result.written.items():
+        if state != "answered":
+            result.comments[gid] = "No response."
+    score(course, result)
+    result.notebook = notebook.rebuild(nb, course.release, inv)
+    result.seconds = round(time.monotonic() - start, 3)
+    return result
+
+
+def default_sandbox_factory(limits=None):
+    """A sandbox per submission with its own bubblewrap sandbox (slow start; a batch uses a pool)."""
+    from .sandbox import Limits, Sandbox
+
+    limits = limits or Limits()
+    return lambda source: Sandbox(source, limits=limits)
+
+
+# -- a batch --------------------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    """What a progress callback receives after each submission."""
+    done: int
+    total: int
+    elapsed: float
+    result: SubmissionResult
+
+    @property
+    def eta(self) -> float:
+        graded = max(self.done, 1)
+        return self.elapsed / graded * (self.total - self.done)
+
+
+def record(course: Course, gb, result: SubmissionResult) -> None:
+    """Store one result. Order matters: gradebook first (the official score), then the
+    autograded notebook (for feedback), then the log (which marks the submission as done)."""
+    changes = gradebook.write_grades(gb, result, course.notebook_name)
+    result.changes = [str(c) for c in changes]
+    feedback.write_autograded(course, result)
+    gradebook.write_record(course.root, result)
+
+
+def grade_assignment(course_dir: str, assignment: str, students: list[str] | None = None, workers: int = 2,
+                     seed: int | None = None, regrade: bool = False, progress=None,
+                     limits=None) -> list[SubmissionResult]:
+    """Grade every submission of ``assignment`` (or only ``students``) and fill the gradebook.
+
+    Submissions already graded with the same timestamp and notebook are skipped unless
+    ``regrade``. ``seed`` fixes the hidden cases (to reproduce a logged run); by default each
+    submission gets a fresh secret seed. ``workers`` submissions are graded at once, each in
+    its own sandboxed worker forked from one warm pool; ``limits`` (a ``sandbox.Limits``) bounds
+    each submission. ``progress(Progress)`` is called after each one.
+    Returns one :class:`SubmissionResult` per submission, in student order; skipped ones
+    have ``skipped=True``; regraded ones list their changed scores in ``changes``.
+    """
+    from .sandbox import Limits, WorkerPool
+
+    course = load_course(course_dir, assignment)
+    wanted = list_students(course) if students is None else list(students)
+    results: dict[str, SubmissionResult] = {}
+    start = time.monotonic()
+    with gradebook.open_gradebook(course.db_url, course.course_id) as gb:
+        gradebook.check_assignment(gb, assignment, course.notebook_name)
+        todo = []
+        for student in wanted:
+            folder = course.submission_dir(student)
+            if not os.path.isdir(folder):
+                raise FileNotFoundError(f"no submission folder {folder}")
+            if not regrade and gradebook.already_graded(
+                    gb, course.root, assignment, course.notebook_name, student, read_timestamp(folder),
+                    file_sha256(os.path.join(folder, f"{assignment}.ipynb"))):
+                results[student] = SubmissionResult(student=student, assignment=assignment, skipped=True)
+                continue
+            todo.append(student)
+        done = len(results)
+        if not todo:
+            return [results[s] for s in wanted]
+        workers = max(1, int(workers))
+        with WorkerPool(workers, limits=limits or Limits()) as pool, \
+                ThreadPoolExecutor(max_workers=workers) as threads:
+            make_sandbox = pool.sandbox
+            futures = [threads.submit(_grade_safely, course, s, seed, make_sandbox) for s in todo]
+            for fut in as_completed(futures):
+                res = fut.result()
+                record(course, gb, res)     # only this thread writes, one submission at a time
+                results[res.student] = res
+                done += 1
+                if progress is not None:
+                    progress(Progress(done, len(wanted), time.monotonic() - start, res))
+    return [results[s] for s in wanted]
+
+
+def _grade_safely(course: Course, student: str, seed, make_sandbox) -> SubmissionResult:
+    """grade_submission, turning any unexpected failure into a zero with a reason, so the
+    batch always completes and nothing is left pending."""
+    try:
+        return grade_submission(course, student, seed=seed, make_sandbox=make_sandbox)
+    except Exception as exc:  # a bug or an environment failure: grade 0, say why, keep going
+        res = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
+                               graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
+        folder = course.submission_dir(student)
+        res.timestamp = read_timestamp(folder)
+        res.notebook_sha256 = file_sha256(os.path.join(folder, f"{course.notebook_name}.ipynb"))
+        res.errors.append(f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
+        for spec in course.specs:
+            res.cases[spec.grade_id] = []
+        res.written = {gid: "answered" for gid in course.release.written}
+        score(course, res)
+        res.notebook = notebook.rebuild(None, course.release, None)
+        return res

@@ -1,0 +1,185 @@
+"""The only writer of grades: nbgrader's Gradebook API, one transaction per submission.
+
+Two stores, both written only by the trusted grading process:
+
+* nbgrader's gradebook (``gradebook.db`` unless the course config says otherwise): the scores
+  of the autograded test cells (``auto_score``), the state of the hand-graded written answers,
+  and a short comment on each answer cell. formgrader, ``generate_feedback`` and ``export``
+  read it as if ``nbgrader autograde`` had filled it.
+* the grading log, ``grading_log/<assignment>/<student>.json`` next to the gradebook: what the
+  gradebook cannot hold (per-case verdicts, flags, faults, the secret seed, the notebook's
+  hash), and ``grading_log/<assignment>/runs.jsonl``, one line per graded submission and run,
+  so that a regrade can be reproduced with the same seed if asked.
+
+Order (matters for resuming): the gradebook transaction is committed first, the log file is
+replaced atomically second. A crash between the two leaves a submission that the next run
+grades again, which is harmless because grading is idempotent.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+LOG_DIR = "grading_log"
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """A score that a regrade changed."""
+    student: str
+    grade_id: str
+    old: float | None
+    new: float | None
+
+    def __str__(self) -> str:
+        fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
+        return f"{self.student} {self.grade_id}: {fmt(self.old)} -> {fmt(self.new)}"
+
+
+def open_gradebook(db_url: str, course_id: str) -> Gradebook:
+    """Open an existing gradebook; refuse to create one (that is generate_assignment's job)."""
+    if db_url.startswith("sqlite:///"):
+        path = db_url[len("sqlite:///"):]
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no gradebook at {path}; run `nbgrader generate_assignment` first")
+    return Gradebook(db_url, course_id)
+
+
+def check_assignment(gb: Gradebook, assignment: str, notebook: str) -> None:
+    """The assignment and its notebook must be in the gradebook (made by generate_assignment)."""
+    try:
+        gb.find_notebook(notebook, assignment)
+    except MissingEntry:
+        raise LookupError(f"the gradebook has no notebook {notebook!r} in assignment {assignment!r}; "
+                          "run `nbgrader generate_assignment` first") from None
+
+
+def stored_scores(gb: Gradebook, assignment: str, notebook: str, student: str) -> dict[str, float | None] | None:
+    """grade_id -> auto_score of a student's submission, or None when there is no submission."""
+    try:
+        sub = gb.find_submission_notebook(notebook, assignment, student)
+    except MissingEntry:
+        return None
+    return {g.name: g.auto_score for g in sub.grades}
+
+
+def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
+    """Store one graded submission in one transaction and return the scores that changed.
+
+    ``result`` is a :class:`autograder.grade.SubmissionResult`. Autograded test cells get
+    ``auto_score``; a hand-graded written answer gets ``auto_score`` 0 when it is missing or
+    left as released (nbgrader's "No response"), and otherwise stays for the instructor
+    (``auto_score`` None, ``needs_manual_grade`` True). As in nbgrader, a grade that also has a
+    manual score is marked for review.
+    """
+    assignment, student = result.assignment, result.student
+    try:
+        gb.update_or_create_student(student)
+        kwargs = {"timestamp": result.timestamp} if result.timestamp else {}
+        with warnings.catch_warnings():
+            # nbgrader's add_submission builds rows before adding them to the session; SQLAlchemy
+            # warns about it (nbgrader autograde shows the same warning). The rows are stored.
+            warnings.simplefilter("ignore", SAWarning)
+            gb.update_or_create_submission(assignment, student, **kwargs)
+        sub = gb.find_submission_notebook(notebook, assignment, student)
+        changes = []
+        for grade in sub.grades:
+            gid = grade.name
+            if gid in result.scores:
+                new = float(result.scores[gid])
+            elif gid in result.written:
+                new = None if result.written[gid] == "answered" else 0.0
+            else:  # a graded cell the pipeline does not know: never leave it pending by accident
+                new = 0.0
+            if grade.auto_score != new:
+                changes.append(ScoreChange(student, gid, grade.auto_score, new))
+            grade.auto_score = new
+            grade.needs_manual_grade = grade.manual_score is not None or new is None
+        for comment in sub.comments:
+            comment.auto_comment = result.comments.get(comment.name)
+        gb.db.commit()
+    except BaseException:
+        gb.db.rollback()
+        raise
+    return changes
+
+
+# -- the grading log ------------------------------------------------------------------------
+
+def log_dir(course_root: str, assignment: str) -> str:
+    return os.path.join(course_root, LOG_DIR, assignment)
+
+
+def _atomic_write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def result_record(result) -> dict:
+    """The JSON-safe part of a SubmissionResult (no notebook, no values returned by student code)."""
+    rec = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.metadata.get("log", True)}
+    rec["cases"] = {gid: [dataclasses.asdict(c) for c in crs] for gid, crs in result.cases.items()}
+    return json.loads(json.dumps(rec, default=str))
+
+
+def write_record(course_root: str, result) -> None:
+    """Replace the student's log file, then append the run line (seed included)."""
+    rec = result_record(result)
+    d = log_dir(course_root, result.assignment)
+    _atomic_write(os.path.join(d, f"{result.student}.json"), json.dumps(rec, indent=1, sort_keys=True))
+    line = {k: rec[k] for k in ("student", "timestamp", "seed", "graded_at", "notebook_sha256", "scores",
+                                "flags", "errors")}
+    with open(os.path.join(d, "runs.jsonl"), "a") as fh:
+        fh.write(json.dumps(line, sort_keys=True) + "\n")
+
+
+def read_record(course_root: str, assignment: str, student: str) -> dict | None:
+    path = os.path.join(log_dir(course_root, assignment), f"{student}.json")
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def load_records(course_root: str, assignment: str) -> dict[str, dict]:
+    """student -> log record, for every graded submission of an assignment (for class reports)."""
+    d = log_dir(course_root, assignment)
+    out = {}
+    if os.path.isdir(d):
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".json") and not name.startswith("."):
+                rec = read_record(course_root, assignment, name[:-5])
+                if rec is not None:
+                    out[rec["student"]] = rec
+    return out
+
+
+def already_graded(gb: Gradebook, course_root: str, assignment: str, notebook: str, student: str,
+                   timestamp: str | None, notebook_sha256: str | None) -> bool:
+    """True when the log says this exact submission (same timestamp and notebook bytes) was graded
+    and the gradebook still holds a score for every autograded cell."""
+    rec = read_record(course_root, assignment, student)
+    if rec is None or rec.get("timestamp") != timestamp or rec.get("notebook_sha256") != notebook_sha256:
+        return False
+    stored = stored_scores(gb, assignment, notebook, student)
+    if stored is None:
+        return False
+    return all(stored.get(gid) == score for gid, score in rec.get("scores", {}).items())

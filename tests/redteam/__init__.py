@@ -1,0 +1,1 @@
+"""Red-team corpus for the grading pipeline (data and factories; nothing here runs student code)."""
