@@ -361,9 +361,13 @@ class WorkerPool:
             theirs.close()
         return int(reply["pid"]), ours
 
-    def kill(self, pid: int) -> int | None:
-        """Kill a submission (its whole PID namespace) and return its wait status."""
-        return self._request({"op": "kill", "pid": pid}).get("status")
+    def kill(self, pid: int, grace: float = 0.0) -> int | None:
+        """Kill a submission (its whole PID namespace) and return its wait status.
+
+        ``grace``: seconds to wait first for a worker that is already exiting, so that its own status
+        (exit code, limit signal) is reported rather than our SIGKILL.
+        """
+        return self._request({"op": "kill", "pid": pid, "grace": grace}).get("status")
 
     # -- convenience
     def sandbox(self, source: str, *, limits: Limits | None = None) -> "Sandbox":
@@ -451,11 +455,11 @@ class Sandbox:
         if self._own_pool:
             self.pool.close()
 
-    def _kill(self) -> int | None:
+    def _kill(self, grace: float = 0.0) -> int | None:
         status = None
         if self._pid is not None:
             try:
-                status = self.pool.kill(self._pid)
+                status = self.pool.kill(self._pid, grace)
             except SandboxError:
                 status = None
             self._pid = None
@@ -464,24 +468,25 @@ class Sandbox:
             self._chan = None
         return status
 
-    def _start(self) -> bool:
-        """Fork a fresh worker and load the source; False (with ``load_error`` set) if loading failed."""
+    def _start(self) -> CallResult | None:
+        """Fork a fresh worker and load the source; returns None, or why loading failed.
+
+        Only the first load sets ``load_error``; a reload after a crash that fails is reported per call.
+        """
+        first = self.restarts == 0
         self._pid, self._chan = self.pool.spawn(self.limits, self.uid)
         reply, _, failure = self._exchange({"op": "load", "source": self.source}, b"")
-        if reply is not None and self.restarts == 0:
+        if failure is None and first:
             self.load_stdout, self.load_stderr = _text(reply.get("stdout")), _text(reply.get("stderr"))
-        if failure is not None:
-            self.load_error = failure.error
-            self._stopped = f"the code could not be loaded: {failure.error}"
-            return False
-        if not reply.get("ok"):
-            error = str(reply.get("error"))
-            tb = str(reply.get("traceback", ""))
-            self.load_error = error + (f"\n{tb}" if tb else "")
-            self._stopped = f"the code could not be loaded: {error}"
+        if failure is None and not reply.get("ok"):
+            error, tb = _text(reply.get("error")) or "the code could not be loaded", _text(reply.get("traceback"))
+            failure = CallResult(False, error=error + (f"\n{tb}" if tb else ""), sandboxed=self.sandboxed)
             self._kill()
-            return False
-        return True
+        if failure is not None:
+            if first:
+                self.load_error = failure.error
+            self._stopped = failure.error
+        return failure
 
     # -- one exchange with the worker (deadline, size caps, strict decode)
     def _exchange(self, header: dict, payload: bytes):
@@ -512,7 +517,7 @@ class Sandbox:
             failure = CallResult(False, error=f"timed out: {what} did not finish within {allowed:g} s",
                                  timed_out=True)
         except (protocol.ChannelClosed, BrokenPipeError, ConnectionError):
-            failure = CallResult(False, error=_describe_status(self._kill(), self.limits))
+            failure = CallResult(False, error=_describe_status(self._kill(grace=1.0), self.limits))
         except protocol.ProtocolError as exc:
             self._kill()
             failure = CallResult(False, error=f"the worker's reply was rejected: {exc}")
@@ -543,10 +548,12 @@ class Sandbox:
             raise TypeError(f"arguments cannot be sent to the sandbox: {exc}") from None
         if self._pid is None:
             if self.restarts >= self.limits.max_restarts:
-                return CallResult(False, error=f"no more restarts: {self._stopped}", sandboxed=self.sandboxed)
+                return CallResult(False, error=f"no more restarts after: {self._stopped}", sandboxed=self.sandboxed)
             self.restarts += 1
-            if not self._start():
-                return CallResult(False, error=self._stopped, sandboxed=self.sandboxed)
+            failure = self._start()
+            if failure is not None:
+                failure.error = f"the worker could not be restarted: {failure.error}"
+                return failure
         start = time.monotonic()
         reply, data, failure = self._exchange({"op": "call", "function": str(function), "args": tree}, payload)
         if failure is not None:

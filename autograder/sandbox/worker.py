@@ -27,6 +27,7 @@ import resource
 import signal
 import socket
 import sys
+import time
 import traceback
 import types
 import warnings
@@ -354,9 +355,17 @@ class Zygote:
             if pid in self.children:
                 self.children[pid] = status
 
-    def kill(self, pid: int) -> int | None:
+    def kill(self, pid: int, grace: float = 0.0) -> int | None:
+        """Wait up to ``grace`` seconds for the submission to end by itself, then SIGKILL its init."""
         if pid not in self.children:
             return None
+        deadline = time.monotonic() + grace
+        while self.children[pid] is None and time.monotonic() < deadline:
+            got, status = os.waitpid(pid, os.WNOHANG)
+            if got == pid:
+                self.children[pid] = status
+            else:
+                time.sleep(0.005)
         if self.children[pid] is None:
             try:
                 if self.isolate:
@@ -393,7 +402,8 @@ class Zygote:
                     self.send({"ok": True, "pid": self.spawn(request["config"], fds[0])})
                     fds = []
                 elif op == "kill":
-                    self.send({"ok": True, "status": self.kill(int(request["pid"]))})
+                    grace = min(max(float(request.get("grace", 0.0)), 0.0), 2.0)
+                    self.send({"ok": True, "status": self.kill(int(request["pid"]), grace)})
                 elif op == "ping":
                     self.send({"ok": True, "children": len(self.children)})
                 else:
