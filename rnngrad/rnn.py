@@ -8,8 +8,9 @@ pre-activation and ``g_t`` for the total gradient of the loss with respect to
 ``h_t``. Then ``da_t = g_t * (1 - h_t**2)`` (tanh' read off the cached output, no
 recomputation), and the step hands back ``da_t W_x^T`` to ``x_t``, ``da_t W_h^T`` to
 ``h_{t-1}``, and ``x_t^T da_t``, ``h_{t-1}^T da_t``, ``sum_n da_t`` to the parameters.
-The transposes appear because a row vector times a matrix is differentiated from the
-right. Back-propagation through time is the recursion
+The transposes come from the chain rule for a row vector times a matrix: for
+``u = v W`` the Jacobian ``du/dv`` (numerator layout) is ``W^T``, so
+``dL/dv = dL/du W^T``. Back-propagation through time is the recursion
 ``g_t = dL/dh_t (direct) + da_{t+1} W_h^T`` run from t = T down to 1; the parameter
 gradients are sums over time of the per-step ones, which
 :func:`rnn_backward` forms once, as single (T*N)-row matrix products, after the sweep.

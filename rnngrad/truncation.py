@@ -23,6 +23,12 @@ k*N through the shared recursion of :mod:`rnngrad.rnn`; their parameter gradient
 up. (So k-step truncation is the sum of k chunked truncations with shifted chunk
 boundaries, each keeping only the last loss term of every chunk.)
 
+**Chunked truncation** (the usual practice, and what :func:`rnngrad.train_char_lm` does
+across its updates): cut the sequence into chunks of k steps, carry the state forward
+but cut every link into a chunk's first step except the first chunk's link to ``h_0``.
+A loss term then reaches back only to the start of its chunk, between 1 and k states
+depending on where it sits.
+
 **Randomized truncation** (Tallec & Ollivier, 2017, "Unbiasing truncated
 backpropagation through time"): during the backward sweep, the link from step s back
 to its predecessor is cut with probability ``p_s`` and otherwise multiplied by
@@ -43,7 +49,7 @@ from ._validate import Dims, DTypeError, RnngradInputError, positive_int
 from .char_lm import _grads_from_sweep, _output_backward, char_lm_loss
 from .rnn import _bptt_sweep
 
-__all__ = ["char_lm_truncated_grad", "randomized_truncation_grad"]
+__all__ = ["char_lm_truncated_grad", "char_lm_chunked_grad", "randomized_truncation_grad"]
 
 
 def _sweep_with_link_scale(cache: dict, out_grads: dict, dhs: np.ndarray, link_scale: np.ndarray) -> dict:
@@ -98,6 +104,43 @@ def char_lm_truncated_grad(params, inputs, targets, h0=None, k=1) -> tuple[float
     das, dh0 = _bptt_sweep(stacked, hs_stacked, cache["params"]["W_h"], link_scale=link_scale)
     grads = _grads_from_sweep(cache, out_grads, das.sum(axis=1), dh0.sum(axis=0))
     return loss, grads, cache["hs"][-1].copy()
+
+
+def char_lm_chunked_grad(params, inputs, targets, h0=None, k=1) -> tuple[float, dict, np.ndarray]:
+    """Chunked truncated BPTT: the gradient with the recurrent links into steps k, 2k, 3k, ... (0-based) cut.
+
+    Equivalently, the sum of :func:`rnngrad.char_lm_grad` over consecutive chunks of k
+    steps, each started from the previous chunk's last state taken as a constant;
+    ``"h0"`` receives only the first chunk's gradient.
+
+    Args:
+        params: dict with ``"W_x"`` (V, H), ``"W_h"`` (H, H), ``"b"`` (H,), ``"W_y"`` (H, V), ``"b_y"`` (V,).
+        inputs: int (T, N) in [0, V).
+        targets: int (T, N) in [0, V).
+        h0: (N, H) initial hidden state, or None for zeros.
+        k: positive int, the chunk length (k >= T: the full gradient).
+
+    Returns:
+        ``(loss, grads, h_last)`` as :func:`rnngrad.char_lm_grad`; only ``grads`` differs.
+
+    Example:
+        >>> from rnngrad.rnn import init_rnn_params
+        >>> from rnngrad.char_lm import char_lm_grad
+        >>> p = init_rnn_params(4, 3, C=4, seed=0)
+        >>> rng = np.random.default_rng(1)
+        >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(0, 4, (6, 2))
+        >>> chunks = [char_lm_grad(p, inputs[:3], targets[:3]), None]
+        >>> chunks[1] = char_lm_grad(p, inputs[3:], targets[3:], chunks[0][2])
+        >>> g = char_lm_chunked_grad(p, inputs, targets, k=3)[1]
+        >>> bool(np.allclose(g["W_h"], chunks[0][1]["W_h"] + chunks[1][1]["W_h"]))
+        True
+    """
+    k = positive_int("k", k)
+    loss, cache = char_lm_loss(params, inputs, targets, h0)
+    out_grads, dhs = _output_backward(cache)
+    steps = np.arange(dhs.shape[0])
+    link_scale = ((steps % k != 0) | (steps == 0)).astype(np.float64)
+    return loss, _sweep_with_link_scale(cache, out_grads, dhs, link_scale), cache["hs"][-1].copy()
 
 
 def _cut_probabilities(p, T: int) -> np.ndarray:

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from rnngrad import DTypeError, RnngradInputError, ShapeError
 from rnngrad.char_lm import _output_backward, char_lm_grad, char_lm_loss
 from rnngrad.rnn import init_rnn_params
-from rnngrad.torch_ref.rnn import t_char_lm_truncated_grad
-from rnngrad.truncation import _sweep_with_link_scale, char_lm_truncated_grad, randomized_truncation_grad
+from rnngrad.torch_ref.rnn import t_char_lm_chunked_grad, t_char_lm_truncated_grad
+from rnngrad.truncation import (_sweep_with_link_scale, char_lm_chunked_grad, char_lm_truncated_grad,
+                                randomized_truncation_grad)
 from strategies import assert_close, dims, seeds
 
 KEYS = ("W_x", "W_h", "b", "W_y", "b_y", "h0")
@@ -61,9 +62,28 @@ def test_truncation_limits(p):
         assert_close(beyond[key], full[key], rtol=1e-12, atol=1e-14, name=f"{key} (k=T+1)")
     for key in ("W_x", "W_h", "b"):
         assert_close(at_T[key], full[key], rtol=1e-12, atol=1e-14, name=f"{key} (k=T)")
-    # with k = T the last loss term no longer reaches h0; the others still do
+    # with k = 1 every loss term stops at its own state, so none reaches h0
     one = char_lm_truncated_grad(*args, k=1)[1]
     assert not one["h0"].any()
+
+
+@given(p=problems, k=st.integers(1, 7))
+def test_chunked_matches_torch_detach_and_the_sum_over_chunks(p, k):
+    args = (p["params"], p["inputs"], p["targets"], p["h0"])
+    loss, g, h_last = char_lm_chunked_grad(*args, k=k)
+    t_loss, t_g, _ = t_char_lm_chunked_grad(*args, k=k)
+    assert abs(loss - t_loss) <= 1e-11 * max(1.0, abs(loss))
+    for key in KEYS:
+        assert_close(g[key], t_g[key], rtol=1e-10, atol=1e-12, name=f"{key} (k={k}) vs torch")
+    # the same as full BPTT on each chunk, carrying the last state
+    T, h, total = p["inputs"].shape[0], p["h0"], {key: 0.0 for key in KEYS}
+    for start in range(0, T, k):
+        _, gc, h = char_lm_grad(p["params"], p["inputs"][start:start + k], p["targets"][start:start + k], h)
+        for key in KEYS:
+            total[key] = total[key] + (gc[key] if key != "h0" or start == 0 else 0.0)
+    for key in KEYS:
+        assert_close(g[key], total[key], rtol=1e-12, atol=1e-13, name=f"{key} (k={k}) vs chunks")
+    assert_close(h_last, h, rtol=1e-14, atol=1e-15, name="h_last")
 
 
 def test_one_step_truncation_keeps_only_each_steps_own_contribution():
@@ -170,3 +190,5 @@ def test_randomized_truncation_edge_cases():
         randomized_truncation_grad(*args, rng=0, p=0.2)
     with pytest.raises(RnngradInputError, match=r"^k: expected a positive integer"):
         char_lm_truncated_grad(*args, k=0)
+    with pytest.raises(RnngradInputError, match=r"^k: expected a positive integer"):
+        char_lm_chunked_grad(*args, k=2.5)

@@ -16,7 +16,7 @@ from ._common import default_device, to_numpy, to_tensor
 
 __all__ = [
     "rnn_forward_tensor", "t_rnn_forward", "t_rnn_step_backward", "t_rnn_backward",
-    "t_char_lm_loss", "t_char_lm_grad", "t_char_lm_truncated_grad",
+    "t_char_lm_loss", "t_char_lm_grad", "t_char_lm_truncated_grad", "t_char_lm_chunked_grad",
 ]
 
 _RNN_KEYS = ("W_x", "W_h", "b")
@@ -186,3 +186,29 @@ def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None)
         total += float(term.detach().cpu())
     grads = {key: to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape)) for key, t in v.items()}
     return total, grads, to_numpy(hs_full[-1])
+
+
+def t_char_lm_chunked_grad(params, inputs, targets, h0=None, k=1, device=None) -> tuple[float, dict, np.ndarray]:
+    """Chunked truncated gradient by autograd: one graph, the state ``detach()``-ed at the start of every chunk but the first.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)), "b": np.zeros(3),
+        ...      "W_y": rng.normal(size=(3, 4)), "b_y": np.zeros(4)}
+        >>> args = (p, rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2)))
+        >>> bool(np.allclose(t_char_lm_chunked_grad(*args, k=5)[1]["W_h"], t_char_lm_grad(*args)[1]["W_h"]))
+        True
+    """
+    v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
+    h, chunks = v["h0"], []
+    for start in range(0, xs.shape[0], k):
+        if start > 0:
+            h = h.detach()
+        hs = rnn_forward_tensor(xs[start:start + k], h, v["W_x"], v["W_h"], v["b"])
+        chunks.append(hs)
+        h = hs[-1]
+    hs = torch.cat(chunks)
+    loss = _step_losses(hs, targets, v["W_y"], v["b_y"]).sum() / N
+    loss.backward()
+    grads = {key: to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape)) for key, t in v.items()}
+    return float(loss.detach().cpu()), grads, to_numpy(hs[-1])
