@@ -1,4 +1,4 @@
-"""Reusable hypothesis strategies and comparison helpers for the rnngrad tests.
+"""Reusable hypothesis strategies and an array comparison for the rnngrad tests.
 
 Arrays are drawn from a seed rather than element by element: hypothesis then
 shrinks a failure to a small shape and a single integer, which is enough to

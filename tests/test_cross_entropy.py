@@ -31,7 +31,7 @@ def problems(draw, max_lead_ndim=2, scales=(1.0, 30.0, 1e4), masked=None):
         w = rng.random(lead + (C,))
         labels = w / w.sum(axis=-1, keepdims=True) if kind == "soft" else 3.0 * w
     use_mask = draw(st.booleans()) if masked is None else masked
-    mask = rng.random(lead) < 0.6 if use_mask else None
+    mask = np.asarray(rng.random(lead) < 0.6) if use_mask else None  # 0-d array, not a numpy bool, for lead ()
     reduction = draw(st.sampled_from(["sum", "mean"]))
     if reduction == "mean" and mask is not None and not mask.any():
         mask = mask.copy()
@@ -55,7 +55,8 @@ def test_gradient_matches_finite_differences(p):
     z, labels, mask, reduction = p
     numeric = numerical_gradient(lambda x: cross_entropy(x, labels, mask, reduction), z, eps=1e-5)
     err = relative_error(cross_entropy_grad(z, labels, mask, reduction), numeric)
-    assert err < 1e-6, err
+    # losses near 1e5 (logits of 1e4 summed over positions) leave ~1e-6 of round-off in the differences
+    assert err < 1e-5, err
 
 
 @given(p=problems(masked=False))
