@@ -71,6 +71,15 @@ def test_every_known_mistake_differs_from_the_answer_on_some_visible_case(spec):
 
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_known_mistakes_are_told_apart_from_each_other(spec):
+    for case in spec.cases(GRADING_SEED):
+        mistakes = spec.known_mistakes(case)
+        for i, a in enumerate(mistakes):
+            for b in mistakes[i + 1:]:
+                assert compare.distinct(a.answer, b.answer), (case.name, a.id, b.id)
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
 def test_float32_answers_are_accepted_and_perturbed_answers_are_not(spec):
     case = spec.cases(PUBLIC_SEED, hidden=False)[0]
     expected = spec.expected(case)

@@ -191,11 +191,12 @@ SPECS = [
     ], signature="truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k) -> grads"),
 
     Spec(ASSIGNMENT, "squared_error_grad", 4, _ref_squared, [
-        CaseMaker("short_sequence", _squared_case(4, 2, 2, 3, 1)),
-        CaseMaker("vector_output", _squared_case(5, 3, 3, 4, 2)),
-        CaseMaker("single_step", _squared_case(1, 2, 2, 2, 1), hidden=True),
+        # batch sizes other than 2, where "N times too large" and "twice too large" would coincide
+        CaseMaker("short_sequence", _squared_case(4, 3, 2, 3, 1)),
+        CaseMaker("vector_output", _squared_case(5, 4, 3, 4, 2)),
+        CaseMaker("single_step", _squared_case(1, 3, 2, 2, 1), hidden=True),
         CaseMaker("single_row", _squared_case(6, 1, 1, 3, 2), hidden=True),
-        CaseMaker("longer", _squared_case(10, 2, 3, 5, 3, gain=1.5), hidden=True),
+        CaseMaker("longer", _squared_case(10, 5, 3, 5, 3, gain=1.5), hidden=True),
     ], [
         KnownMistake("wrong_sign",
                      "Your gradients have the opposite sign: dL/dy_t = (y_t - target_t) / N, not target - y.",

@@ -65,5 +65,6 @@ def import_rnncheck(folder: Path):
     import importlib.util
     spec = importlib.util.spec_from_file_location(f"rnncheck_{folder.name}", folder / "rnncheck.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module

@@ -1,0 +1,12 @@
+"""Forgets the (1 - α) I of the kept share."""
+import numpy as np
+
+FUNCTION, DIAGNOSIS = "leaky_step_jacobians", "missing_leak"
+
+
+def leaky_step_jacobians(hs, h0, W_h, alpha):
+    prev = np.concatenate([h0[None], hs[:-1]])
+    u = (hs - (1 - alpha) * prev) / alpha
+    eye = np.eye(W_h.shape[0])
+    J = alpha * np.einsum('tni,ji->tnij', 1 - u ** 2, W_h)
+    return J

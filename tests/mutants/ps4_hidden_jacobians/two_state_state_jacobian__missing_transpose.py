@@ -1,0 +1,21 @@
+"""W_h diag(σ') instead of W_h^T diag(σ')."""
+import numpy as np
+
+FUNCTION, DIAGNOSIS = "two_state_state_jacobian", "missing_transpose"
+
+
+def two_state_state_jacobian(h_prev, W_h, activation):
+    N, H = h_prev.shape
+    if activation == "relu":
+        d = (h_prev > 0) * 1.0
+    elif activation == "sigmoid":
+        d = np.exp(-h_prev) / (1 + np.exp(-h_prev)) ** 2
+    else:
+        d = np.ones_like(h_prev)
+    J = np.zeros((N, 2 * H, 2 * H))
+    for n in range(N):
+        A = W_h @ np.diag(d[n])
+        J[n, :H, :H] = A
+        J[n, H:, :H] = A - np.eye(H)
+        J[n, H:, H:] = np.eye(H)
+    return J

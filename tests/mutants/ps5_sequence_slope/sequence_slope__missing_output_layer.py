@@ -1,0 +1,15 @@
+"""Returns the slope of the hidden state."""
+import numpy as np
+
+FUNCTION, DIAGNOSIS = "sequence_slope", "missing_output_layer"
+
+
+def sequence_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt):
+    h, dh = h0, np.zeros_like(h0)
+    out = []
+    for t in range(len(xs)):
+        h_new = 1 / (1 + np.exp(-(xs[t] @ W_x + h @ W_h + b)))
+        dh = h_new * (1 - h_new) * (dxs_dt[t] @ W_x + dh @ W_h)
+        h = h_new
+        out.append(dh)
+    return np.array(out)

@@ -1,0 +1,91 @@
+"""Every recognised mistake has a mutant solution that makes exactly that mistake; each gets the expected score.
+
+A mutant lives in tests/mutants/<set>/<function>__<diagnosis>.py and defines FUNCTION, DIAGNOSIS and the wrong
+function (FAILS_ONLY_ON, when present, names the cases it must fail: the substring of their names). Its
+expected score is derived from the spec: it fails exactly the cases on which the mistake's wrong answer
+differs from the right one, and each of those failures carries the mistake's diagnosis. Mutants named
+``*__ok_*`` are correct solutions written in another style and must get full marks.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
+from _harness import COURSE, GRADING_SEED, MUTANTS, grade_function, import_rnncheck, load_mutant  # noqa: E402
+
+from autograder.specs import all_assignments, spec_for, specs_for
+
+MUTANT_FILES = sorted(p for a in all_assignments() for p in (MUTANTS / a).glob("*.py"))
+
+
+def _id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def test_every_known_mistake_has_a_mutant():
+    have = {(p.parent.name, p.stem) for p in MUTANT_FILES}
+    missing = [f"{s.assignment}/{s.function}__{d}" for a in all_assignments() for s in specs_for(a)
+               for d in s.diagnoses if (a, f"{s.function}__{d}") not in have]
+    assert not missing
+
+
+@pytest.mark.parametrize("path", MUTANT_FILES, ids=_id)
+def test_mutant_gets_the_expected_score_and_diagnosis(path):
+    ns = load_mutant(path)
+    spec = spec_for(path.parent.name, ns["FUNCTION"])
+    assert path.stem.startswith(spec.function + "__")
+    results = grade_function(spec, ns[spec.function])
+    cases = {c.name: c for c in spec.cases(GRADING_SEED)}
+    diagnosis = ns["DIAGNOSIS"]
+    if diagnosis is None:  # a correct solution in another style
+        assert all(r.passed for r in results), [(r.case, r.message) for r in results if not r.passed]
+        return
+    inapplicable = set()  # cases where the mistake cannot even be computed (e.g. W^T of a non-square W)
+    if "FAILS_ONLY_ON" in ns:
+        should_fail = {name for name in cases if ns["FAILS_ONLY_ON"] in name}
+    else:
+        should_fail = {name for name, case in cases.items()
+                       if diagnosis in {m.id for m in spec.known_mistakes(case)}}
+        mistake = next(m for m in spec.mistakes if m.id == diagnosis)
+        inapplicable = {name for name, case in cases.items()
+                        if mistake.answer(case.args, case.kwargs, spec.expected(case)) is None}
+    failed = {r.case for r in results if not r.passed}
+    assert failed - inapplicable == should_fail
+    assert failed, "a mutant must fail at least one case"
+    for r in results:
+        if not r.passed:
+            assert r.points == 0.0
+            if r.case not in inapplicable:
+                assert r.diagnosis == diagnosis, (r.case, r.diagnosis, r.message)
+    should_fail |= failed & inapplicable
+    expected_score = sum(c.points for name, c in cases.items() if name not in should_fail)
+    assert abs(sum(r.points for r in results) - expected_score) < 1e-9
+    assert sum(r.points for r in results) < spec.points
+
+
+@pytest.mark.parametrize("path", MUTANT_FILES, ids=_id)
+def test_rnncheck_shows_the_same_verdicts_on_visible_cases(path):
+    ns = load_mutant(path)
+    assignment = path.parent.name
+    spec = spec_for(assignment, ns["FUNCTION"])
+    rnncheck = import_rnncheck(COURSE / "source" / assignment)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        score = rnncheck.check(spec.function, ns[spec.function])
+    visible = {r.case: r for r in grade_function(spec, ns[spec.function]) if r.case in rnncheck.case_names(spec.function)}
+    earned = sum(r.points for r in visible.values())
+    total = sum(r.max_points for r in visible.values())
+    assert score == pytest.approx(spec.points * earned / total, abs=1e-4)
+    text = out.getvalue()
+    for r in visible.values():
+        if not r.passed and r.diagnosis == "exception":  # the checker adds the line number of the error
+            assert r.message.replace("the function raised ", "raised ") in text
+        elif not r.passed:
+            assert r.message in text and f"[{r.diagnosis}]" in text
+    if ns["DIAGNOSIS"] is not None and not all(r.passed for r in visible.values()):
+        assert f"[{ns['DIAGNOSIS']}]" in text
