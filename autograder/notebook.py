@@ -303,18 +303,27 @@ def rebuild(nb: dict | None, release: ReleaseNotebook, inv: CellInventory | None
         else:
             new = _clean_cell(cell)
             cells.append(new)
-    # put back deleted released cells, each right after its released predecessor
-    for k, gid in enumerate(release.order):
-        if gid in placed:
+    # put back deleted released cells, each right after the nearest released cell before it that is
+    # still there (found by grade_id, or by nbformat cell id for plain cells)
+    rel_cells = release.nb["cells"]
+    for k, rel in enumerate(rel_cells):
+        gid = grade_id(rel)
+        if gid is None or gid in placed:
             continue
-        new = copy.deepcopy(release.cells[gid])
+        new = copy.deepcopy(rel)
         if new.get("cell_type") == "code":
             new["outputs"], new["execution_count"] = [], None
         at = 0
-        for prev in reversed(release.order[:k]):
-            if prev in placed:
-                at = placed[prev] + 1
+        for prev in reversed(rel_cells[:k]):
+            pid = grade_id(prev)
+            if pid is not None and pid in placed:
+                at = placed[pid] + 1
                 break
+            if pid is None and isinstance(prev.get("id"), str):
+                where = [i for i, c in enumerate(cells) if c.get("id") == prev["id"] and grade_id(c) is None]
+                if where:
+                    at = where[0] + 1
+                    break
         cells.insert(at, new)
         placed = {g: (p + 1 if p >= at else p) for g, p in placed.items()}
         placed[gid] = at
