@@ -417,6 +417,27 @@ def test_memory_bomb(pool):
         assert not g.ok and ("MemoryError" in g.error or "memory limit" in g.error), g.error
 
 
+def test_memory_spread_over_processes_is_bounded_in_total(pool):
+    src = """
+    import os, time
+    import numpy as np
+    def hogs():
+        for _ in range(6):
+            if os.fork() == 0:
+                block = np.ones((150 << 20) // 8)  # each stays under its own address-space limit
+                time.sleep(30)
+                os._exit(0)
+        time.sleep(30)
+    """
+    limits = Limits(memory_bytes=200 << 20, max_processes=10, wall_seconds_per_call=8)
+    with pool.sandbox(textwrap.dedent(src), limits=limits) as sb:
+        t = time.monotonic()
+        r = sb.call("hogs", [], {})
+        assert not r.ok and not r.timed_out and "memory limit exceeded" in r.error, r.error
+        assert time.monotonic() - t < 5
+        assert host_processes_of(sb.uid) == []
+
+
 def test_fork_bomb_is_bounded_and_leaves_nothing(pool):
     src = """
     import os, time

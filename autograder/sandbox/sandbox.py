@@ -63,6 +63,8 @@ class Limits:
     ``max_output_chars``: printed characters kept per call and stream; ``max_result_bytes``: array bytes
     of one returned value; ``max_request_bytes``: largest request accepted by the worker.
     ``max_restarts``: fresh workers started after a crash or a timeout so that later calls still run.
+    ``total_memory_bytes``: anonymous resident memory of all the submission's processes together, checked
+    by the fork server every 40 ms (a fork bomb of memory hogs); None means ``2 * memory_bytes``.
     """
 
     cpu_seconds: int = 10
@@ -77,6 +79,7 @@ class Limits:
     max_result_bytes: int = 64 << 20
     max_request_bytes: int = 256 << 20
     max_restarts: int = 8
+    total_memory_bytes: int | None = None
 
 
 @dataclasses.dataclass
@@ -183,8 +186,10 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
     return args
 
 
-def _describe_status(status: int | None, limits: Limits) -> str:
+def _describe_status(status: int | None, reason: str | None, limits: Limits) -> str:
     """Plain words for how a submission's worker ended (init exits with 128 + signal of the server)."""
+    if reason and reason.startswith("memory"):
+        return f"the worker was killed: memory limit exceeded ({reason.split(': ', 1)[-1]})"
     if status is None:
         return "the worker stopped"
     if os.WIFSIGNALED(status):
@@ -351,7 +356,7 @@ class WorkerPool:
         """Start a fresh submission process; returns (its id in the fork server, our end of its channel)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         config = dataclasses.asdict(limits)
-        config.update(uid=uid, gid=uid)
+        config.update(uid=uid, gid=uid, total_memory_bytes=limits.total_memory_bytes or 2 * limits.memory_bytes)
         try:
             reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
         except BaseException:
@@ -361,13 +366,15 @@ class WorkerPool:
             theirs.close()
         return int(reply["pid"]), ours
 
-    def kill(self, pid: int, grace: float = 0.0) -> int | None:
-        """Kill a submission (its whole PID namespace) and return its wait status.
+    def kill(self, pid: int, grace: float = 0.0) -> tuple[int | None, str | None]:
+        """Kill a submission (its whole PID namespace); returns its wait status and, if the fork server
+        had killed it already, why (e.g. its total memory).
 
         ``grace``: seconds to wait first for a worker that is already exiting, so that its own status
         (exit code, limit signal) is reported rather than our SIGKILL.
         """
-        return self._request({"op": "kill", "pid": pid, "grace": grace}).get("status")
+        reply = self._request({"op": "kill", "pid": pid, "grace": grace})
+        return reply.get("status"), reply.get("reason")
 
     # -- convenience
     def sandbox(self, source: str, *, limits: Limits | None = None) -> "Sandbox":
@@ -435,7 +442,14 @@ class Sandbox:
 
     @property
     def sandboxed(self) -> bool:
+        """False only when running without bubblewrap (``allow_unsandboxed=True``)."""
         return self.pool.sandboxed
+
+    @property
+    def alive(self) -> bool:
+        """Whether a worker is running now (False after a crash, timeout or rejected reply, until the next
+        call restarts one)."""
+        return self._pid is not None
 
     # -- life cycle
     def __enter__(self) -> "Sandbox":
@@ -455,18 +469,18 @@ class Sandbox:
         if self._own_pool:
             self.pool.close()
 
-    def _kill(self, grace: float = 0.0) -> int | None:
-        status = None
+    def _kill(self, grace: float = 0.0) -> tuple[int | None, str | None]:
+        status = reason = None
         if self._pid is not None:
             try:
-                status = self.pool.kill(self._pid, grace)
+                status, reason = self.pool.kill(self._pid, grace)
             except SandboxError:
-                status = None
+                pass
             self._pid = None
         if self._chan is not None:
             self._chan.close()
             self._chan = None
-        return status
+        return status, reason
 
     def _start(self) -> CallResult | None:
         """Fork a fresh worker and load the source; returns None, or why loading failed.
@@ -517,7 +531,7 @@ class Sandbox:
             failure = CallResult(False, error=f"timed out: {what} did not finish within {allowed:g} s",
                                  timed_out=True)
         except (protocol.ChannelClosed, BrokenPipeError, ConnectionError):
-            failure = CallResult(False, error=_describe_status(self._kill(grace=1.0), self.limits))
+            failure = CallResult(False, error=_describe_status(*self._kill(grace=1.0), self.limits))
         except protocol.ProtocolError as exc:
             self._kill()
             failure = CallResult(False, error=f"the worker's reply was rejected: {exc}")

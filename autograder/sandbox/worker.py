@@ -41,6 +41,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 38, 36, 4
+WATCH_PERIOD = 0.04  # seconds between two checks of the submissions' total memory
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -193,9 +194,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _student_traceback(exc: BaseException) -> str:
-    """Only the frames of the submission, so that the message is about the student's own lines."""
+    """Only the frames of code compiled from text (the submission's cells), not of files such as numpy's."""
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<submission>"]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<") and not f.filename.startswith("<frozen")]
         lines = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}" for f in frames[-10:]]
         return "\n".join(lines)[:4000]
     except BaseException:  # noqa: BLE001
@@ -299,6 +300,8 @@ class Zygote:
         self.ctl = ctl
         self.isolate = isolate
         self.children: dict[int, int | None] = {}  # init pid -> wait status (None while running)
+        self.watch: dict[int, tuple[int, int]] = {}  # uid -> (init pid, resident bytes allowed in total)
+        self.reasons: dict[int, str] = {}  # init pid -> why the fork server killed it
 
     def send(self, message: dict) -> None:
         self.ctl.send(json.dumps(message).encode())
@@ -342,7 +345,41 @@ class Zygote:
             raise OSError("the submission process could not be started")
         pid = int(data)
         self.children[pid] = None
+        if self.isolate and cfg.get("total_memory_bytes"):
+            self.watch[cfg["uid"]] = (pid, int(cfg["total_memory_bytes"]))
         return pid
+
+    def check_memory(self) -> None:
+        """Kill any submission whose processes together hold more resident memory than allowed.
+
+        RLIMIT_AS bounds each process; this bounds their sum (a fork bomb of memory hogs), by uid, since
+        every submission runs as its own uid. It runs every few hundredths of a second.
+        """
+        if not self.watch:
+            return
+        page = os.sysconf("SC_PAGE_SIZE")
+        used: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
+                if uid in self.watch:
+                    with open(f"/proc/{entry}/statm") as fh:
+                        fields = fh.read().split()
+                    # resident minus file-backed pages: the process's anonymous memory
+                    used[uid] = used.get(uid, 0) + (int(fields[1]) - int(fields[2])) * page
+            except (OSError, StopIteration, ValueError, IndexError):
+                continue
+        for uid, total in used.items():
+            pid, allowed = self.watch[uid]
+            if total > allowed and self.children.get(pid, 0) is None:
+                self.reasons[pid] = f"memory: its processes together held {total} bytes, over {allowed}"
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def reap(self) -> None:
         while True:
@@ -382,10 +419,24 @@ class Zygote:
                     break
                 if got == pid:
                     self.children[pid] = status
+        for uid, (watched, _) in list(self.watch.items()):
+            if watched == pid:
+                del self.watch[uid]
         return self.children.pop(pid)
 
     def serve(self) -> None:
+        import select
+
+        next_check = time.monotonic()
         while True:
+            wait = None if not self.watch else max(0.0, next_check - time.monotonic())
+            ready, _, _ = select.select([self.ctl], [], [], wait)
+            if self.watch and time.monotonic() >= next_check:
+                self.reap()
+                self.check_memory()
+                next_check = time.monotonic() + WATCH_PERIOD
+            if not ready:
+                continue
             try:
                 msg, fds, _, _ = socket.recv_fds(self.ctl, 1 << 16, 4)
             except InterruptedError:
@@ -403,7 +454,9 @@ class Zygote:
                     fds = []
                 elif op == "kill":
                     grace = min(max(float(request.get("grace", 0.0)), 0.0), 2.0)
-                    self.send({"ok": True, "status": self.kill(int(request["pid"]), grace)})
+                    pid = int(request["pid"])
+                    status = self.kill(pid, grace)
+                    self.send({"ok": True, "status": status, "reason": self.reasons.pop(pid, None)})
                 elif op == "ping":
                     self.send({"ok": True, "children": len(self.children)})
                 else:
