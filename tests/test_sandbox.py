@@ -327,6 +327,40 @@ def test_environment_is_minimal_and_privileges_are_gone(pool, monkeypatch):
         assert v["host"] == "sandbox"
 
 
+def test_namespaces_mounts_and_tracing_are_refused_but_threads_and_fork_work(pool):
+    src = """
+    import ctypes, errno, os, threading
+    def probe():
+        libc = ctypes.CDLL(None, use_errno=True)
+        def err(ret):
+            return ctypes.get_errno() if ret == -1 else "succeeded"
+        out = {
+            "unshare_user": err(libc.unshare(0x10000000)),
+            "unshare_net": err(libc.unshare(0x40000000)),
+            "mount": err(libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)),
+            "ptrace_attach_init": err(libc.ptrace(16, 1, 0, 0)),
+            "bpf": err(libc.syscall(321, 0, 0, 0)),
+            "keyctl": err(libc.syscall(250, 0, 0, 0)),
+            "io_uring": err(libc.syscall(425, 1, 0)),
+        }
+        box = []
+        t = threading.Thread(target=lambda: box.append("thread ran"))
+        t.start()
+        t.join()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(3)
+        out["thread"] = box[0]
+        out["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        return out
+    """
+    r = run(pool, src, "probe")
+    assert r.ok, r.error
+    v = r.value
+    assert v.pop("thread") == "thread ran" and v.pop("fork") == 3
+    assert all(code == 1 for code in v.values()), v  # EPERM for each
+
+
 def test_grader_environment_variables_do_not_reach_the_sandbox(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     src = "import os\ndef env():\n    return sorted(os.environ)\n"

@@ -240,6 +240,68 @@ def _drop_privileges(uid: int, gid: int) -> None:
         raise OSError("privileges were not dropped")
 
 
+# System calls refused to student code (x86_64 numbers): namespaces, mounts, tracing other processes,
+# kernel interfaces with a history of privilege-escalation bugs, and io_uring (which bypasses this filter).
+_DENIED_SYSCALLS_X86_64 = {
+    101: "ptrace", 310: "process_vm_readv", 311: "process_vm_writev", 312: "kcmp", 321: "bpf",
+    298: "perf_event_open", 323: "userfaultfd", 248: "add_key", 249: "request_key", 250: "keyctl",
+    165: "mount", 166: "umount2", 155: "pivot_root", 161: "chroot", 272: "unshare", 308: "setns",
+    246: "kexec_load", 320: "kexec_file_load", 175: "init_module", 313: "finit_module", 176: "delete_module",
+    172: "iopl", 173: "ioperm", 167: "swapon", 168: "swapoff", 169: "reboot", 170: "sethostname",
+    171: "setdomainname", 163: "acct", 179: "quotactl", 303: "name_to_handle_at", 304: "open_by_handle_at",
+    103: "syslog", 153: "vhangup", 425: "io_uring_setup", 426: "io_uring_enter", 427: "io_uring_register",
+    428: "open_tree", 429: "move_mount", 430: "fsopen", 431: "fsconfig", 432: "fsmount", 433: "fspick",
+    442: "mount_setattr", 438: "pidfd_getfd", 135: "personality",
+}
+_SYS_CLONE, _SYS_CLONE3 = 56, 435
+_NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | 0x10000000 | 0x02000000
+
+
+def _install_seccomp() -> bool:
+    """Install a seccomp filter that makes the calls above fail with EPERM (x86_64 only).
+
+    clone() with a namespace flag fails with EPERM; clone3() fails with ENOSYS so that the C library falls
+    back to clone(), whose flags the filter can read. Returns False where the filter is not available.
+    """
+    import platform
+    import struct
+
+    if platform.machine() != "x86_64":
+        return False
+    ld_w_abs, jeq_k, jge_k, jset_k, ret_k = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, kill = 0x7FFF0000, 0x80000000
+    errno_eperm, errno_enosys = 0x00050000 | 1, 0x00050000 | 38
+    prog = [
+        (ld_w_abs, 0, 0, 4),  # arch
+        (jeq_k, 1, 0, 0xC000003E),  # AUDIT_ARCH_X86_64
+        (ret_k, 0, 0, kill),
+        (ld_w_abs, 0, 0, 0),  # syscall number
+        (jge_k, 0, 1, 0x40000000),  # the x32 ABI: refused
+        (ret_k, 0, 0, errno_eperm),
+        (jeq_k, 0, 1, _SYS_CLONE3),
+        (ret_k, 0, 0, errno_enosys),
+    ]
+    for nr in sorted(_DENIED_SYSCALLS_X86_64):
+        prog += [(jeq_k, 0, 1, nr), (ret_k, 0, 0, errno_eperm)]
+    prog += [
+        (jeq_k, 0, 3, _SYS_CLONE),
+        (ld_w_abs, 0, 0, 16),  # clone flags (low 32 bits of the first argument)
+        (jset_k, 0, 1, _NAMESPACE_FLAGS),
+        (ret_k, 0, 0, errno_eperm),
+        (ret_k, 0, 0, allow),
+    ]
+    raw = b"".join(struct.pack("=HBBI", code, jt, jf, k) for code, jt, jf, k in prog)
+    buf = ctypes.create_string_buffer(raw, len(raw))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = SockFprog(len(prog), ctypes.addressof(buf))
+    pr_set_seccomp, seccomp_mode_filter = 22, 2
+    _check(_libc.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
+
+
 def _close_fds(keep: set[int]) -> None:
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
@@ -254,7 +316,7 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
     """PID 1 of the submission's namespaces: set up the mounts, fork the server, drop privileges, reap."""
     if isolate:
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},mode=0700")
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},nr_inodes=4096,mode=0700")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         os.chdir("/tmp")
         os.chown("/tmp", cfg["uid"], cfg["gid"])
@@ -270,6 +332,7 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
             _apply_limits(cfg)
             if isolate:
                 _drop_privileges(cfg["uid"], cfg["gid"])
+                _install_seccomp()
             else:
                 os.setsid()
             Server(chan, cfg).serve()
