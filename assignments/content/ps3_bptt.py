@@ -110,7 +110,7 @@ def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
     ### END SOLUTION
 '''),
     Function("truncated_grad", r"""
-## 3. k-step truncated BPTT (4 points)
+## 3. k-step truncated BPTT (3 points)
 
 In k-step truncation the gradient of the loss term of step `t` flows back through `k` states only:
 `h_t, h_{t-1}, ..., h_{t-k+1}`; `h_{t-k}` is treated as a constant in that term. (The initial state `h0`
@@ -160,7 +160,7 @@ def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
     ### END SOLUTION
 '''),
     Function("squared_error_grad", r"""
-## 4. Beyond the chapter: a real-valued output with squared error (4 points)
+## 4. Beyond the chapter: a real-valued output with squared error (3 points)
 
 Now the read-out `y_t = h_t @ W_y + b_y` (shape `(N, C)`) predicts real numbers and the loss is
 `L = 1/(2N) * sum over t, n, c of (y_t - targets_t)^2`. Return `(loss, grads)` with `grads` keys

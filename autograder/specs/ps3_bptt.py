@@ -172,7 +172,7 @@ SPECS = [
                      "gradient itself. Leave it off when checking gradients (and in this function).", _clipped),
     ], signature="char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0) -> (loss, grads)"),
 
-    Spec(ASSIGNMENT, "truncated_grad", 4, _ref_truncated, [
+    Spec(ASSIGNMENT, "truncated_grad", 3, _ref_truncated, [
         CaseMaker("window_of_two", _char_case(6, 2, 4, 3, k=2)),
         CaseMaker("window_of_one", _char_case(5, 2, 3, 3, k=1)),
         CaseMaker("window_of_three", _char_case(7, 1, 4, 2, k=3)),
@@ -190,7 +190,7 @@ SPECS = [
                      lambda a, k, ref: _ref_truncated(*a[:8], a[8] + 1)),
     ], signature="truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k) -> grads"),
 
-    Spec(ASSIGNMENT, "squared_error_grad", 4, _ref_squared, [
+    Spec(ASSIGNMENT, "squared_error_grad", 3, _ref_squared, [
         # batch sizes other than 2, where "N times too large" and "twice too large" would coincide
         CaseMaker("short_sequence", _squared_case(4, 3, 2, 3, 1)),
         CaseMaker("vector_output", _squared_case(5, 4, 3, 4, 2)),

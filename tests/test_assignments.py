@@ -1,0 +1,217 @@
+"""The course directory: source notebooks, nbgrader metadata, the release nbgrader generates, and rnncheck.
+
+nbgrader's own commands run on a temporary copy of the course directory (``generate_assignment`` for every
+set, ``validate`` on the source notebooks), as an instructor would run them.
+"""
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
+from _harness import (COURSE, GRADING_SEED, ROOT, answer_code, call, exec_namespace, import_rnncheck,  # noqa: E402
+                      notebook_cells)
+
+from autograder import fixtures
+from autograder.specs import PUBLIC_SEED, all_assignments, specs_for
+
+SETS = all_assignments()
+NBGRADER = Path(sys.executable).parent / "nbgrader"
+NB_KEYS = {"grade", "grade_id", "locked", "schema_version", "solution", "task"}
+
+
+def _source(cell) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _nbgrader(args, cwd):
+    env = {**os.environ, "PATH": f"{NBGRADER.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([str(NBGRADER), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A copy of the course directory in which nbgrader generated the release of every set."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(COURSE / "source", root / "source")
+    shutil.copy(COURSE / "nbgrader_config.py", root / "nbgrader_config.py")
+    for assignment in SETS:
+        done = _nbgrader(["generate_assignment", assignment, "--force"], root)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def _solution_lines(assignment) -> list[str]:
+    """Distinctive lines of the worked solutions (inside the solution regions)."""
+    lines, inside = [], False
+    for line in answer_code(COURSE / "source" / assignment / f"{assignment}.ipynb").splitlines():
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif inside and len(line.strip()) >= 24:
+            lines.append(line.strip())
+    return lines
+
+
+def _reference_lines() -> list[str]:
+    """Code lines (not docstrings or comments) of the rnngrad modules the specs use as references."""
+    import rnngrad.char_lm, rnngrad.cross_entropy, rnngrad.extras, rnngrad.forward_mode  # noqa: E401
+    import rnngrad.hidden_jacobians, rnngrad.layout, rnngrad.rnn, rnngrad.softmax  # noqa: E401
+    import rnngrad.truncation, rnngrad.two_state_cell  # noqa: E401
+    modules = [rnngrad.char_lm, rnngrad.cross_entropy, rnngrad.extras, rnngrad.forward_mode,
+               rnngrad.hidden_jacobians, rnngrad.layout, rnngrad.rnn, rnngrad.softmax, rnngrad.truncation,
+               rnngrad.two_state_cell]
+    out = []
+    for module in modules:
+        for line in inspect.getsource(module).splitlines():
+            s = line.strip()
+            if len(s) >= 30 and not s.startswith(("#", '"', "'", ">>>", "...")) and ("=" in s or "return" in s):
+                out.append(s)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- source side
+def test_notebooks_and_fixtures_are_up_to_date_with_content_and_specs():
+    build = subprocess.run([sys.executable, str(COURSE / "build_notebooks.py"), "--check"], capture_output=True,
+                           text=True, cwd=ROOT)
+    assert build.returncode == 0, build.stderr
+    assert fixtures.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_source_notebook_has_valid_nbgrader_cells_for_every_spec(assignment):
+    cells = notebook_cells(COURSE / "source" / assignment / f"{assignment}.ipynb")
+    metas = [c["metadata"]["nbgrader"] for c in cells if "nbgrader" in c.get("metadata", {})]
+    ids = [m["grade_id"] for m in metas]
+    assert len(ids) == len(set(ids))
+    for meta in metas:
+        assert NB_KEYS <= set(meta) and meta["schema_version"] == 3
+        assert ("points" in meta) == meta["grade"]
+    by_id = {c["metadata"]["nbgrader"]["grade_id"]: (i, c) for i, c in enumerate(cells)
+             if "nbgrader" in c.get("metadata", {})}
+    for spec in specs_for(assignment):
+        i, answer = by_id[spec.function]
+        meta = answer["metadata"]["nbgrader"]
+        assert answer["cell_type"] == "code" and meta["solution"] and not meta["grade"] and answer["id"] == spec.function
+        assert "### BEGIN SOLUTION" in _source(answer) and f"def {spec.function}(" in _source(answer)
+        j, test = by_id[spec.grade_id]
+        tmeta = test["metadata"]["nbgrader"]
+        assert j == i + 1 and tmeta["grade"] and tmeta["locked"] and not tmeta["solution"]
+        assert tmeta["points"] == spec.points
+        assert _source(test) == f'check("{spec.function}", {spec.function})'
+        # the question above the answer states the spec's points
+        assert f"({spec.points:g} points)" in _source(cells[i - 1])
+    derivations = [m for m in metas if m["grade_id"].startswith("derivation_")]
+    assert derivations, "every set has a derivation graded by hand"
+    for meta in derivations:
+        i, cell = by_id[meta["grade_id"]]
+        assert cell["cell_type"] == "markdown" and meta["solution"] and meta["grade"] and meta["points"] > 0
+        rubric = cells[i + 1]
+        assert rubric["metadata"]["nbgrader"]["locked"] and "Rubric" in _source(rubric)
+        assert f"({meta['points']:g} points" in _source(rubric)
+    total = sum(m["points"] for m in metas if m["grade"])
+    assert total == 20
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_answer_cells_are_plain_numpy(assignment):
+    code = answer_code(COURSE / "source" / assignment / f"{assignment}.ipynb")
+    assert "rnngrad" not in code and "autograder" not in code and "torch" not in code
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_rnncheck_gives_full_visible_points_to_the_worked_solution(assignment):
+    ns = exec_namespace(answer_code(COURSE / "source" / assignment / f"{assignment}.ipynb"))
+    rnncheck = import_rnncheck(COURSE / "source" / assignment)
+    for spec in specs_for(assignment):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert rnncheck.check(spec.function, ns[spec.function]) == spec.points
+        assert "visible cases correct" in out.getvalue()
+
+
+def test_nbgrader_validate_passes_the_source_notebooks(tmp_path):
+    shutil.copytree(COURSE / "source", tmp_path / "source")
+    shutil.copy(COURSE / "nbgrader_config.py", tmp_path)
+    done = _nbgrader(["validate", *[f"source/{a}/{a}.ipynb" for a in SETS]], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("Success! Your notebook passes all the tests.") == len(SETS), done.stdout
+
+
+# ------------------------------------------------------------------------------------------- release side
+@pytest.mark.parametrize("assignment", SETS)
+def test_release_ships_only_the_notebook_the_checker_and_the_fixtures(course, assignment):
+    files = sorted(p.name for p in (course / "release" / assignment).iterdir())
+    assert files == sorted([f"{assignment}.ipynb", "rnncheck.py", f"fixtures_{assignment}.npz"])
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_release_contains_no_solution_and_no_reference_code(course, assignment):
+    release = course / "release" / assignment
+    texts = {p.name: p.read_text() for p in release.iterdir() if p.suffix in (".py", ".ipynb")}
+    nb = texts[f"{assignment}.ipynb"]
+    assert "BEGIN SOLUTION" not in nb and "Model answer" not in nb
+    solution = _solution_lines(assignment)
+    assert len(solution) >= 5
+    for name, text in texts.items():
+        leaked = [line for line in solution if line in text]
+        assert not leaked, (name, leaked[:3])
+        leaked = [line for line in _reference_lines() if line in text]
+        assert not leaked, (name, leaked[:3])
+        assert "import rnngrad" not in text and "from rnngrad" not in text
+    assert "autograder" not in texts["rnncheck.py"].split('"""', 2)[2]  # only numpy and the standard library
+    imports = set(re.findall(r"^(?:import|from) (\w+)", texts["rnncheck.py"], flags=re.M))
+    assert imports <= {"__future__", "numpy", "math", "dataclasses", "glob", "json", "os", "sys", "traceback"}
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_release_fixtures_hold_only_visible_cases(course, assignment):
+    with np.load(course / "release" / assignment / f"fixtures_{assignment}.npz", allow_pickle=False) as data:
+        manifest = json.loads(str(data["manifest"]))
+        arrays = [data[k] for k in data.files if k != "manifest"]
+    for spec in specs_for(assignment):
+        names = [c["name"] for c in manifest["functions"][spec.function]["cases"]]
+        assert names == [c.name for c in spec.cases(PUBLIC_SEED, hidden=False)]
+        for case in spec.cases(GRADING_SEED):
+            if not case.hidden:
+                continue
+            for a in case.args:
+                if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size > 1:
+                    assert not any(b.shape == a.shape and np.array_equal(a, b) for b in arrays), case.name
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_release_stubs_score_zero_everywhere_without_crashing(course, assignment):
+    release = course / "release" / assignment
+    code = answer_code(release / f"{assignment}.ipynb")
+    assert code.count("raise NotImplementedError()") == len(specs_for(assignment))
+    ns = exec_namespace(code)
+    rnncheck = import_rnncheck(release)
+    for spec in specs_for(assignment):
+        results = [spec.evaluate(case, call(ns[spec.function], case)) for case in spec.cases(GRADING_SEED)]
+        assert all(r.points == 0 and r.diagnosis == "not_implemented" for r in results)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert rnncheck.check(spec.function, ns[spec.function]) == 0.0
+        assert "not implemented yet" in out.getvalue()
+
+
+@pytest.mark.parametrize("assignment", SETS)
+def test_release_checker_gives_full_visible_points_to_the_worked_solution(course, assignment):
+    ns = exec_namespace(answer_code(COURSE / "source" / assignment / f"{assignment}.ipynb"))
+    rnncheck = import_rnncheck(course / "release" / assignment)
+    with redirect_stdout(io.StringIO()):
+        scores = [rnncheck.check(s.function, ns[s.function]) for s in specs_for(assignment)]
+    assert scores == [s.points for s in specs_for(assignment)]
