@@ -154,9 +154,10 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
     for path in ("/sandbox", "/sandbox/site", "/sandbox/lib", "/usr", "/etc", "/dev"):
         args += ["--perms", "0755", "--dir", path]
     args += ["--ro-bind", base, "/sandbox/python"]
-    # Hide every site-packages of the base interpreter (the venv's is never bound at all).
-    for path in sorted(set(glob.glob(os.path.join(base, "lib", "python3*", "site-packages")))
-                       | {sysconfig.get_path("purelib", vars={"base": base, "platbase": base})}):
+    # Hide every package directory of the base interpreter (the venv's is never bound at all).
+    hidden = set(glob.glob(os.path.join(base, "lib", "python3*", "*-packages")))
+    hidden.add(sysconfig.get_path("purelib", vars={"base": base, "platbase": base}))
+    for path in sorted(hidden):
         if os.path.isdir(path) and os.path.commonpath([path, base]) == base:
             args += ["--tmpfs", "/sandbox/python/" + os.path.relpath(path, base)]
     for top in ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32"):
@@ -164,7 +165,8 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
-    for path in sorted(glob.glob("/usr/lib/python3*/*-packages") + glob.glob("/usr/lib/python3*")):
+    # The system Python's own libraries and packages are of no use to the sandbox's interpreter.
+    for path in sorted(glob.glob("/usr/lib/python3*")):
         if os.path.isdir(path) and not os.path.islink(path):
             args += ["--tmpfs", path]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
