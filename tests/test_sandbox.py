@@ -572,6 +572,27 @@ def test_writing_to_the_channel_breaks_only_that_call(pool):
         assert sb.call("fine", [], {}).value == 42 and sb.restarts == 2
 
 
+def test_closing_the_channel_is_reported(pool):
+    src = """
+    import os, stat
+    def close_it():
+        for fd in map(int, os.listdir("/proc/self/fd")):
+            try:
+                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.close(fd)
+            except OSError:
+                pass
+        return 1
+    def fine():
+        return 2
+    """
+    with pool.sandbox(textwrap.dedent(src), limits=FAST) as sb:
+        r = sb.call("close_it", [], {})
+        assert not r.ok and "channel was closed or broken" in r.error, r.error
+        assert not sb.alive
+        assert sb.call("fine", [], {}).value == 2 and sb.alive
+
+
 def test_huge_result_is_refused(pool):
     src = "import numpy as np\ndef big():\n    return np.zeros(1 << 20)\n"
     r = run(pool, src, "big", limits=Limits(max_result_bytes=1 << 20))
@@ -698,6 +719,18 @@ def test_closing_the_pool_kills_everything():
     assert not Path(f"/proc/{bwrap_pid}").exists()
 
 
+def test_pool_replaces_a_dead_fork_server():
+    with WorkerPool(1) as pool:
+        with pool.sandbox("def f():\n    return 1\n", limits=FAST) as sb:
+            assert sb.call("f", [], {}).value == 1
+        first = pool.proc.pid
+        os.killpg(first, 9)
+        pool.proc.wait()
+        with pool.sandbox("def f():\n    return 2\n", limits=FAST) as sb:
+            assert sb.call("f", [], {}).value == 2
+        assert pool.proc.pid != first
+
+
 def test_map_runs_submissions_concurrently_and_in_order(pool):
     sources = [(f"def f(x):\n    return x * {k}\n", k) for k in range(6)]
     out = pool.map(lambda sb, k: (k, sb.call("f", [np.ones(2)], {}).value), sources)
@@ -737,6 +770,22 @@ def test_static_flags_catch_known_tricks(source, code):
     flags = static_flags(source)
     assert code in [f.code for f in flags], flags
     assert all(f.message.startswith("line ") for f in flags)
+
+
+def test_static_flags_examples_in_the_docstring():
+    import doctest
+
+    from autograder.sandbox import flags
+
+    assert doctest.testmod(flags).failed == 0
+
+
+def test_static_flags_never_run_the_code(tmp_path):
+    marker = tmp_path / "ran"
+    source = f"open({str(marker)!r}, 'w').write('x')\nimport os\nos.system('touch {marker}')\n"
+    codes = {f.code for f in static_flags(source)}
+    assert {"writes_files", "system_module", "starts_processes"} <= codes
+    assert not marker.exists()
 
 
 def test_static_flags_leave_ordinary_code_alone():

@@ -214,6 +214,8 @@ def _describe_status(status: int | None, reason: str | None, limits: Limits) -> 
         return f"the worker was killed by {name}"
     if code == 70:
         return "the worker could not apply its limits or drop its privileges"
+    if code == 75:
+        return "the worker's channel was closed or broken by the code"
     return f"the worker exited with status {code} (the code ended its own process)"
 
 
@@ -240,13 +242,18 @@ class WorkerPool:
         self.proc: subprocess.Popen | None = None
         self._ctl: socket.socket | None = None
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._uids: set[int] = set()
         self._rng = random.SystemRandom()
 
     # -- life cycle
     def start(self) -> "WorkerPool":
-        if self.proc is not None:
-            return self
+        with self._start_lock:
+            if self.proc is None:
+                self._start_locked()
+        return self
+
+    def _start_locked(self) -> None:
         try:
             if os.geteuid() != 0:
                 raise SandboxUnavailable(
@@ -257,7 +264,6 @@ class WorkerPool:
             if not self.allow_unsandboxed:
                 raise
             self._launch(sandboxed=False)
-        return self
 
     def _launch(self, sandboxed: bool) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -274,6 +280,7 @@ class WorkerPool:
                        str(child.fileno()), self._site.name, "unsandboxed"]
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errlog,
                                     pass_fds=(child.fileno(),), start_new_session=True, close_fds=True,
+                                    cwd=None if sandboxed else self._site.name,
                                     env=None if sandboxed else _unsandboxed_env(self.allowed_imports))
         finally:
             child.close()
@@ -360,7 +367,17 @@ class WorkerPool:
         config = dataclasses.asdict(limits)
         config.update(uid=uid, gid=uid, total_memory_bytes=limits.total_memory_bytes or 2 * limits.memory_bytes)
         try:
-            reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
+            try:
+                reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
+            except SandboxError:
+                if self.proc is None or self.proc.poll() is None:
+                    raise
+                # The fork server itself died (e.g. killed by the machine's OOM killer): start a new one.
+                with self._start_lock:
+                    if self.proc is not None and self.proc.poll() is not None:
+                        self.close()
+                        self._start_locked()
+                reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
         except BaseException:
             ours.close()
             raise
@@ -408,9 +425,8 @@ def _unsandboxed_env(allowed_imports) -> dict:
 class Sandbox:
     """One student's code, loaded once in an isolated worker, answering calls.
 
-    >>> with Sandbox("def double(x):\\n    return 2 * x\\n") as sb:  # doctest: +SKIP
-    ...     sb.call("double", [np.ones(3)], {}).value
-    array([2., 2., 2.])
+    Usage: ``with Sandbox(source) as sb: result = sb.call("softmax", [logits], {})``; ``result.value`` is the
+    decoded return value when ``result.ok``.
 
     Args:
         source: the student's Python source (the answer cells joined).
@@ -455,9 +471,13 @@ class Sandbox:
 
     # -- life cycle
     def __enter__(self) -> "Sandbox":
-        self.pool.start()
-        self.uid = self.pool._new_uid()
-        self._start()
+        try:
+            self.pool.start()
+            self.uid = self.pool._new_uid()
+            self._start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

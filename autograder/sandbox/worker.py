@@ -41,6 +41,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 38, 36, 4
+EXIT_SETUP_FAILED, EXIT_CHANNEL_BROKEN = 70, 75  # the serving process's own exit codes
 WATCH_PERIOD = 0.04  # seconds between two checks of the submissions' total memory
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -335,10 +336,13 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
                 _install_seccomp()
             else:
                 os.setsid()
-            Server(chan, cfg).serve()
-            os._exit(0)
         except BaseException:  # noqa: BLE001
-            os._exit(70)
+            os._exit(EXIT_SETUP_FAILED)
+        try:
+            Server(chan, cfg).serve()
+        except BaseException:  # noqa: BLE001 - e.g. the code closed or broke the channel
+            os._exit(EXIT_CHANNEL_BROKEN)
+        os._exit(0)
     os.close(chan)
     _close_fds(set())
     if isolate:
