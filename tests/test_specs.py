@@ -43,8 +43,13 @@ def test_case_points_sum_to_spec_points_and_names_are_unique(spec):
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
 def test_visible_cases_come_from_the_public_seed_and_hidden_ones_from_the_secret_seed(spec):
+    def flat(x):
+        if isinstance(x, dict):
+            return [a for v in x.values() for a in flat(v)]
+        return [x] if isinstance(x, np.ndarray) else []
+
     def arrays(cases):
-        return [a for c in cases for a in c.args if isinstance(a, np.ndarray)]
+        return [a for c in cases for arg in c.args for a in flat(arg)]
     v1 = arrays(spec.cases(1, hidden=False))
     v2 = arrays(spec.cases(2, hidden=False))
     assert all(np.array_equal(a, b) for a, b in zip(v1, v2))

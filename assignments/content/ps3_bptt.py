@@ -19,7 +19,7 @@ clipping switched off.
 
 ITEMS = [
     Function("rnn_backward", r"""
-## 1. BPTT for the tanh RNN (5 points)
+## 1. BPTT for the tanh RNN (4 points)
 
 `dhs[t]` is the gradient that reaches `h_t` *directly* from the loss (e.g. through the output at step `t`).
 Return the gradients of the loss with respect to `xs`, `h0`, `W_x`, `W_h` and `b` as a dict with those keys.
@@ -56,7 +56,7 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h):
     ### END SOLUTION
 '''),
     Function("char_lm_grad", r"""
-## 2. The character model: loss and gradient (5 points)
+## 2. The character model: loss and gradient (4 points)
 
 Run the model over the sequence from `h0`, compute the loss (sum over time of the batch-mean cross-entropy of
 predicting `targets[t]`) and its gradient with respect to all five parameters and `h0`. Return
@@ -193,8 +193,34 @@ def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
     return loss, grads
     ### END SOLUTION
 '''),
+    Function("clip_global_norm", r"""
+## 5. Clipping by the global norm (2 points)
+
+Training (not gradient checking) often rescales the gradient when it is too large. Return the gradient dict
+multiplied by `min(1, max_norm / ||g||)`, where `||g||` is the norm of **all** entries of all arrays together,
+and that norm (before clipping) as a float. Do not modify the input dict.
+""", r'''
+def clip_global_norm(grads, max_norm):
+    """Rescale a gradient so that its global norm is at most max_norm.
+
+    Args:
+        grads: dict of float arrays (any shapes).
+        max_norm: float > 0.
+
+    Returns:
+        (clipped, norm): a new dict with the same keys and shapes, and the global norm before clipping.
+    """
+    ### BEGIN SOLUTION
+    total = 0.0
+    for g in grads.values():
+        total += float(np.sum(g * g))
+    norm = total ** 0.5
+    factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {key: g * factor for key, g in grads.items()}, norm
+    ### END SOLUTION
+'''),
     Derivation(1, r"""
-## 5. Derivation: checking gradients, and why clipping must be off (4 points, graded by hand)
+## 6. Derivation: checking gradients, and why clipping must be off (4 points, graded by hand)
 
 (a) Show that the central difference `(f(θ + ε) - f(θ - ε)) / (2ε)` has an error of order `ε^2` while the
 one-sided difference has an error of order `ε`. Why is `ε` around `1e-6` a sensible choice in float64, and

@@ -8,7 +8,8 @@ Graded functions:
   ``W_x, W_h, b, W_y, b_y, h0``;
 * ``truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k)`` the k-step truncated gradient (dict);
 * ``squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets)`` a real-valued read-out with the loss
-  ``(1/2N) sum (y - target)^2`` (beyond the chapter) -> ``(loss, grads)``.
+  ``(1/2N) sum (y - target)^2`` (beyond the chapter) -> ``(loss, grads)``;
+* ``clip_global_norm(grads, max_norm)`` rescale a gradient dict to norm at most ``max_norm`` -> ``(clipped, norm)``.
 """
 from __future__ import annotations
 
@@ -132,8 +133,38 @@ def _squared_case(T, N, D, H, C, gain=1.0):
     return make
 
 
+# ------------------------------------------------------------------------------------------- clipping
+def _ref_clip(grads, max_norm):
+    from rnngrad.optim import clip_global_norm
+    return clip_global_norm(grads, max_norm)
+
+
+def _clip_elementwise(a, k, ref):
+    from rnngrad.optim import clip_elementwise
+    return clip_elementwise(a[0], a[1]), ref[1]
+
+
+def _clip_per_array(a, k, ref):
+    grads, max_norm = a
+    clipped = {key: v * min(1.0, max_norm / max(np.linalg.norm(v), 1e-300)) for key, v in grads.items()}
+    return clipped, ref[1]
+
+
+def _clip_always(a, k, ref):
+    grads, max_norm = a
+    return {key: v * (max_norm / ref[1]) for key, v in grads.items()}, ref[1]
+
+
+def _grads_case(H, V, scale, max_norm):
+    def make(rng):
+        grads = {"W_x": normal(rng, V, H, scale=scale), "W_h": normal(rng, H, H, scale=scale),
+                 "b": normal(rng, H, scale=scale), "W_y": normal(rng, H, V, scale=scale), "b_y": normal(rng, V)}
+        return (grads, float(max_norm)), {}
+    return make
+
+
 SPECS = [
-    Spec(ASSIGNMENT, "rnn_backward", 5, _ref_rnn_backward, [
+    Spec(ASSIGNMENT, "rnn_backward", 4, _ref_rnn_backward, [
         CaseMaker("short_sequence", _bptt_case(4, 2, 3, 4)),
         CaseMaker("single_step", _bptt_case(1, 3, 2, 3)),
         CaseMaker("single_row", _bptt_case(5, 1, 2, 3)),
@@ -151,7 +182,7 @@ SPECS = [
                      "contribution is h_{t-1}^T da_t (h0 at the first step), not h_t^T da_t.", _rnn_off_by_one),
     ], signature="rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict(xs, h0, W_x, W_h, b)"),
 
-    Spec(ASSIGNMENT, "char_lm_grad", 5, _ref_char_lm, [
+    Spec(ASSIGNMENT, "char_lm_grad", 4, _ref_char_lm, [
         CaseMaker("short_text", _char_case(5, 2, 4, 3)),
         CaseMaker("long_text", _char_case(15, 2, 5, 4, gain=1.5)),
         CaseMaker("single_step", _char_case(1, 2, 3, 3)),
@@ -208,6 +239,25 @@ SPECS = [
                      "Your loss and gradients are twice too large: the loss has a factor 1/2, which cancels the 2 "
                      "from differentiating the square.", lambda a, k, ref: _scale_pair(ref, 2.0)),
     ], signature="squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> (loss, grads)"),
+
+    Spec(ASSIGNMENT, "clip_global_norm", 2, _ref_clip, [
+        CaseMaker("large_gradient", _grads_case(3, 4, 5.0, 5.0)),
+        CaseMaker("small_gradient", _grads_case(2, 3, 0.1, 5.0)),
+        CaseMaker("exploding", _grads_case(4, 5, 100.0, 1.0), hidden=True),
+        CaseMaker("just_below", _grads_case(3, 3, 0.5, 10.0), hidden=True),
+        CaseMaker("one_unit", _grads_case(1, 2, 10.0, 2.0), hidden=True),
+    ], [
+        KnownMistake("elementwise",
+                     "You clipped every entry to [-max_norm, max_norm]. Clipping by the global norm rescales the "
+                     "whole gradient by one factor min(1, max_norm / ||g||), so its direction is kept.",
+                     _clip_elementwise),
+        KnownMistake("per_array_norm",
+                     "You rescaled each array by its own norm. The norm is global: the square root of the sum of "
+                     "squares of every entry of every array, and all arrays share one factor.", _clip_per_array),
+        KnownMistake("always_rescaled",
+                     "You rescaled to norm max_norm even when the gradient was already smaller; only gradients "
+                     "whose norm exceeds max_norm are shrunk.", _clip_always),
+    ], signature="clip_global_norm(grads, max_norm) -> (clipped, norm)"),
 ]
 
 
