@@ -124,7 +124,10 @@ def is_current(assignment: str, course_dir: Path = COURSE_DIR) -> bool:
             return False
         if set(data.files) != set(arrays) | {"manifest"}:
             return False
-        return all(np.array_equal(data[k], v) for k, v in arrays.items())
+        # float results may differ in the last bits between BLAS builds; that is not a change of the specs
+        return all(np.array_equal(data[k], v) or (v.dtype.kind == "f" and data[k].shape == v.shape
+                                                  and np.allclose(data[k], v, rtol=1e-10, atol=0.0))
+                   for k, v in arrays.items())
 
 
 def main(argv=None) -> int:
@@ -138,6 +141,8 @@ def main(argv=None) -> int:
         if args.check:
             if not is_current(assignment, args.course_dir):
                 stale.append(assignment)
+        elif is_current(assignment, args.course_dir):
+            print(f"{assignment}: up to date")  # npz files embed timestamps: rewrite only on a real change
         else:
             for path in write_set(assignment, args.course_dir):
                 print(f"wrote {os.path.relpath(path)}")
