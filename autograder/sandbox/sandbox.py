@@ -281,7 +281,7 @@ class WorkerPool:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errlog,
                                     pass_fds=(child.fileno(),), start_new_session=True, close_fds=True,
                                     cwd=None if sandboxed else self._site.name,
-                                    env=None if sandboxed else _unsandboxed_env(self.allowed_imports))
+                                    env=None if sandboxed else _unsandboxed_env())
         finally:
             child.close()
         parent.settimeout(self.start_timeout)
@@ -290,8 +290,7 @@ class WorkerPool:
         except OSError:
             hello = b""
         if not hello:
-            proc.kill()
-            proc.wait()
+            _kill_group(proc)
             errlog.seek(0)
             detail = errlog.read().decode(errors="replace").strip()[-2000:]
             parent.close()
@@ -301,6 +300,12 @@ class WorkerPool:
 
     def close(self) -> None:
         """Kill the fork server and, with it, every process of every submission it started."""
+        if self._ctl is not None and self.proc is not None and self.proc.poll() is None:
+            try:
+                # Sandboxed, killing bubblewrap below would suffice (PID namespaces); unsandboxed it would not.
+                self._request({"op": "kill_all"})
+            except SandboxError:
+                pass
         proc, self.proc = self.proc, None
         if getattr(self, "errlog", None) is not None:
             self.errlog.close()
@@ -309,11 +314,10 @@ class WorkerPool:
             self._ctl.close()
             self._ctl = None
         if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+            _kill_group(proc)
+        if getattr(self, "_site", None) is not None:
+            self._site.cleanup()
+            self._site = None
 
     def __enter__(self) -> "WorkerPool":
         return self.start()
@@ -415,7 +419,15 @@ class WorkerPool:
             return list(ex.map(one, list(items)))
 
 
-def _unsandboxed_env(allowed_imports) -> dict:
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _unsandboxed_env() -> dict:
     env = {"LANG": "C.UTF-8", "HOME": tempfile.gettempdir(), "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "PATH": os.path.dirname(sys.executable)}
     return env

@@ -334,8 +334,6 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
             if isolate:
                 _drop_privileges(cfg["uid"], cfg["gid"])
                 _install_seccomp()
-            else:
-                os.setsid()
         except BaseException:  # noqa: BLE001
             os._exit(EXIT_SETUP_FAILED)
         try:
@@ -524,6 +522,10 @@ class Zygote:
                     pid = int(request["pid"])
                     status = self.kill(pid, grace)
                     self.send({"ok": True, "status": status, "reason": self.reasons.pop(pid, None)})
+                elif op == "kill_all":
+                    for pid in list(self.children):
+                        self.kill(pid)
+                    self.send({"ok": True})
                 elif op == "ping":
                     self.send({"ok": True, "children": len(self.children)})
                 else:
