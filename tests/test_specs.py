@@ -10,9 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
 from _harness import COURSE, GRADING_SEED, answer_code, call, exec_namespace, grade_function  # noqa: E402
+
+from strategies import seeds, shapes  # noqa: E402
 
 from autograder import compare
 from autograder.specs import PUBLIC_SEED, Case, all_assignments, specs_for
@@ -168,3 +172,31 @@ def test_case_is_frozen_data():
     c = Case("x", (np.ones(2),), {}, False, 1.0)
     with pytest.raises(Exception):
         c.name = "y"
+
+
+@settings(max_examples=25)
+@given(shape=shapes(1, 3), seed=seeds, scale=st.sampled_from([1e-8, 1e-3, 1.0, 1e4]))
+def test_compare_is_scale_invariant_and_accepts_float32_and_rounding(shape, seed, scale):
+    rng = np.random.default_rng(seed)
+    want = scale * rng.standard_normal(shape)
+    assert compare.compare(want.copy(), want).passed
+    assert compare.compare(want.astype(np.float32), want).passed
+    assert compare.compare(want * (1 + 1e-9), want).passed
+    off = want.copy()
+    off.flat[0] += 1e-2 * max(np.abs(want).max(), compare.SCALE_FLOOR)
+    assert not compare.compare(off, want).passed
+    assert compare.compare(off * 7.0, want * 7.0).passed == compare.compare(off, want).passed
+    wrong = compare.Mistake("negated", -want, "negated")
+    if np.abs(want).max() > compare.SCALE_FLOOR:
+        v = compare.compare(-want, want, [wrong])
+        assert (v.passed, v.diagnosis) == (False, "negated")
+
+
+def test_tuples_may_come_back_as_lists():
+    spec = specs_for("ps3_bptt")[1]  # char_lm_grad -> (loss, grads)
+    case = spec.cases(PUBLIC_SEED, hidden=False)[0]
+    loss, grads = spec.expected(case)
+    assert spec.evaluate(case, call(lambda *a: [loss, grads], case)).passed
+    assert spec.evaluate(case, call(lambda *a: (np.float64(loss), grads), case)).passed
+    r = spec.evaluate(case, call(lambda *a: grads, case))
+    assert r.diagnosis == "wrong_type" and not r.passed
