@@ -25,9 +25,106 @@ Jacobians are in numerator layout: ``J[i, j] = d out_i / d in_j`` (rows are outp
 as ``torch.func.jacrev``); a batch of them is (N, out, in). A gradient of a scalar has
 the shape of the thing it is taken with respect to.
 
+Every public function is available flat (``rnngrad.softmax_jacobian``) and from its
+topic module (``rnngrad.softmax.softmax_jacobian``). The two modules whose main
+function bears their own name keep the module at the top level: use
+``rnngrad.softmax.softmax`` and ``rnngrad.cross_entropy.cross_entropy``.
+
 Bad input raises :class:`RnngradInputError` (a ``ValueError``) naming the argument,
 what was expected and what came.
 """
 from ._validate import DTypeError, NonFiniteError, RnngradInputError, ShapeError
+from .activations import (ACTIVATIONS, activation, activation_derivative)
+from . import cross_entropy, softmax  # modules: their main functions share their names
+from .softmax import (log_softmax, softmax_jacobian, softmax_vjp)
+from .cross_entropy import (cross_entropy_grad)
+from .layout import (to_denominator_layout, linear_map_jacobian, pascanu_step_matrix, layout_of, batched_matmul_jacobian, batched_matmul_jacobian_wrt_W, batch_diagonal_blocks, vjp_from_jacobian)
+from .gradcheck import (numerical_gradient, numerical_jacobian, numerical_jvp, numerical_vjp, relative_error, check_gradient)
+from .rnn import (rnn_step_forward, rnn_forward, rnn_step_backward, rnn_backward, init_rnn_params)
+from .char_lm import (PARAM_KEYS, one_hot, char_lm_loss, char_lm_grad, train_char_lm, sample, TrainResult)
+from .optim import (clip_elementwise, clip_global_norm, adagrad_update)
+from .truncation import (char_lm_truncated_grad, char_lm_chunked_grad, randomized_truncation_grad)
+from .hidden_jacobians import (rnn_step_jacobian, rnn_step_jacobians, hidden_state_jacobians, jacobian_products, rnn_jacobian_products, jacobians_from_start, rnn_jacobians_from_start, singular_values_over_time)
+from .two_state_cell import (TWO_STATE_ACTIVATIONS, TWO_STATE_VARIANTS, two_state_step, two_state_forward, two_state_state_jacobian, two_state_output_jacobian, two_state_input_jacobian)
+from .init import (glorot_uniform, glorot_limit, GlorotJacobianVariance, glorot_jacobian_variance, activation_derivative_moments)
+from .forward_mode import (SLOPE_ACTIVATIONS, SLOPE_OUTPUTS, rnn_jvp, sequence_slope, output_jacobian_at_step, slope_by_prefix_differentiation, sequence_slope_feedback)
+from .extras import (activation_derivative_from_output, cell_step_backward, leaky_rnn_forward, leaky_step_jacobians, squared_error_rnn_grad, rnn_param_jvp)
 
-__all__ = ["RnngradInputError", "ShapeError", "DTypeError", "NonFiniteError"]
+__all__ = [
+    "RnngradInputError",
+    "ShapeError",
+    "DTypeError",
+    "NonFiniteError",
+    "ACTIVATIONS",
+    "activation",
+    "activation_derivative",
+    "log_softmax",
+    "softmax_jacobian",
+    "softmax_vjp",
+    "cross_entropy_grad",
+    "to_denominator_layout",
+    "linear_map_jacobian",
+    "pascanu_step_matrix",
+    "layout_of",
+    "batched_matmul_jacobian",
+    "batched_matmul_jacobian_wrt_W",
+    "batch_diagonal_blocks",
+    "vjp_from_jacobian",
+    "numerical_gradient",
+    "numerical_jacobian",
+    "numerical_jvp",
+    "numerical_vjp",
+    "relative_error",
+    "check_gradient",
+    "rnn_step_forward",
+    "rnn_forward",
+    "rnn_step_backward",
+    "rnn_backward",
+    "init_rnn_params",
+    "PARAM_KEYS",
+    "one_hot",
+    "char_lm_loss",
+    "char_lm_grad",
+    "train_char_lm",
+    "sample",
+    "TrainResult",
+    "clip_elementwise",
+    "clip_global_norm",
+    "adagrad_update",
+    "char_lm_truncated_grad",
+    "char_lm_chunked_grad",
+    "randomized_truncation_grad",
+    "rnn_step_jacobian",
+    "rnn_step_jacobians",
+    "hidden_state_jacobians",
+    "jacobian_products",
+    "rnn_jacobian_products",
+    "jacobians_from_start",
+    "rnn_jacobians_from_start",
+    "singular_values_over_time",
+    "TWO_STATE_ACTIVATIONS",
+    "TWO_STATE_VARIANTS",
+    "two_state_step",
+    "two_state_forward",
+    "two_state_state_jacobian",
+    "two_state_output_jacobian",
+    "two_state_input_jacobian",
+    "glorot_uniform",
+    "glorot_limit",
+    "GlorotJacobianVariance",
+    "glorot_jacobian_variance",
+    "activation_derivative_moments",
+    "SLOPE_ACTIVATIONS",
+    "SLOPE_OUTPUTS",
+    "rnn_jvp",
+    "sequence_slope",
+    "output_jacobian_at_step",
+    "slope_by_prefix_differentiation",
+    "sequence_slope_feedback",
+    "activation_derivative_from_output",
+    "cell_step_backward",
+    "leaky_rnn_forward",
+    "leaky_step_jacobians",
+    "squared_error_rnn_grad",
+    "rnn_param_jvp",
+]
