@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    out = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__}
+    out = {"cpus": len(os.sched_getaffinity(0)), "python": sys.version.split()[0], "numpy": np.__version__}
 
     plain = timed(lambda: subprocess.run([sys.executable, "-I", "-c", "import numpy"], check=True), 5)
     out["plain_python_import_numpy_s"] = plain[0]
