@@ -1,0 +1,30 @@
+"""``python -m autograder report <set>``: the class report of a graded problem set (HTML, Markdown, PNGs)."""
+from __future__ import annotations
+
+import os
+
+HELP = "write the class report of a graded problem set: score plots, common mistakes, flagged submissions"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("assignment", help="problem-set id, e.g. ps1_softmax")
+    parser.add_argument("--course", default=None,
+                        help="nbgrader course directory (default: ./assignments if it exists, else .)")
+    parser.add_argument("--out", default=None,
+                        help="folder for report.html, report.md and figures/ (default: <course>/reports/<set>)")
+    parser.add_argument("--no-similarity", action="store_true",
+                        help="leave out the similarity check of the submitted code")
+
+
+def main(args) -> int:
+    from .report import write_report
+
+    course = args.course or ("assignments" if os.path.isdir("assignments") else ".")
+    out = args.out or os.path.join(course, "reports", args.assignment)
+    paths = write_report(course, args.assignment, out, similarity=not args.no_similarity)
+    print(f"{args.assignment}: class report")
+    print(f"  HTML      {paths['html']}")
+    print(f"  Markdown  {paths['markdown']}")
+    print(f"  figures   {os.path.dirname(paths['figures'][0])} ({len(paths['figures'])} PNG)")
+    print(f"  flagged   {len(paths['flagged'])}: {', '.join(sorted(paths['flagged'])) or 'none'}")
+    return 0

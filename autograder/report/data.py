@@ -1,0 +1,153 @@
+"""The numbers of a class report, computed from the pipeline's per-student records.
+
+A record is the JSON the pipeline writes per graded submission (``grading_log/<set>/<student>.json``,
+read by :func:`autograder.gradebook.load_records`): ``scores`` and ``max_scores`` per test cell, ``cases``
+per test cell (each with ``passed``, ``points``, ``message``, ``diagnosis``), ``flags`` (integrity
+concerns), ``errors`` (faults that cost points) and ``notes``.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+#: diagnoses that mean "no answer" rather than a mistake; counted apart from the mistakes
+UNANSWERED = frozenset({"not_implemented", "missing_function"})
+
+
+@dataclass
+class Diagnosis:
+    """One recognised outcome of a question across the class."""
+    id: str
+    students: int            # submissions with at least one failed case carrying this diagnosis
+    cases: int               # failed cases carrying it, over the class
+    message: str             # the plain-words explanation
+    known: bool              # a known mistake of the spec (True) or a generic outcome (exception, shape, ...)
+    who: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QuestionSummary:
+    grade_id: str
+    function: str
+    points: float
+    scores: dict[str, float]                 # student -> points
+    diagnoses: list[Diagnosis]               # most common first
+    unanswered: list[str]                    # students who left it as released or did not define it
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.scores.values()) if self.scores else 0.0
+
+    @property
+    def full(self) -> int:
+        return sum(1 for v in self.scores.values() if abs(v - self.points) < 1e-9)
+
+    @property
+    def zero(self) -> int:
+        return sum(1 for v in self.scores.values() if v <= 1e-9)
+
+
+@dataclass
+class Flagged:
+    student: str
+    reasons: list[str]
+
+
+@dataclass
+class ClassReport:
+    assignment: str
+    students: list[str]
+    totals: dict[str, float]
+    max_total: float
+    questions: list[QuestionSummary]
+    flagged: list[Flagged]
+    faults: dict[str, list[str]]             # student -> errors that cost points
+    similarity_checked: bool = True
+
+    @property
+    def mean_total(self) -> float:
+        return statistics.fmean(self.totals.values()) if self.totals else 0.0
+
+    @property
+    def median_total(self) -> float:
+        return statistics.median(self.totals.values()) if self.totals else 0.0
+
+    def top_diagnoses(self, n: int = 10) -> list[tuple[str, Diagnosis]]:
+        """(function, diagnosis) pairs over all questions, most students first (known mistakes only)."""
+        pairs = [(q.function, d) for q in self.questions for d in q.diagnoses]
+        pairs.sort(key=lambda p: (-p[1].students, -p[1].cases, p[0], p[1].id))
+        return pairs[:n]
+
+
+def _mistake_messages(spec) -> dict[str, str]:
+    out = {m.id: m.message for m in getattr(spec, "mistakes", [])}
+    nonfinite = getattr(spec, "nonfinite", None)
+    if nonfinite:
+        out[nonfinite[0]] = nonfinite[1]
+    return out
+
+
+def summarize_question(spec, records: dict[str, dict]) -> QuestionSummary:
+    """Scores and diagnoses of one graded function over the class."""
+    known = _mistake_messages(spec)
+    scores, per_diag, case_count, messages, unanswered = {}, {}, Counter(), {}, []
+    for student in sorted(records):
+        rec = records[student]
+        scores[student] = float(rec.get("scores", {}).get(spec.grade_id, 0.0))
+        cases = rec.get("cases", {}).get(spec.grade_id) or []
+        seen = set()
+        for c in cases:
+            if c.get("passed"):
+                continue
+            d = c.get("diagnosis") or "wrong_value"
+            if d in UNANSWERED:
+                seen.add(d)
+                continue
+            case_count[d] += 1
+            messages.setdefault(d, Counter())[c.get("message") or ""] += 1
+            seen.add(d)
+        if seen & UNANSWERED and not (seen - UNANSWERED):
+            unanswered.append(student)
+        for d in seen - UNANSWERED:
+            per_diag.setdefault(d, []).append(student)
+    diagnoses = []
+    for d, who in per_diag.items():
+        message = known.get(d) or messages[d].most_common(1)[0][0]
+        diagnoses.append(Diagnosis(d, len(who), case_count[d], message, d in known, who))
+    diagnoses.sort(key=lambda x: (-x.students, -x.cases, x.id))
+    return QuestionSummary(spec.grade_id, spec.function, float(spec.points), scores, diagnoses, unanswered)
+
+
+def assemble(assignment: str, specs, records: dict[str, dict], similarity_flags=None) -> ClassReport:
+    """A :class:`ClassReport` from records (student -> record) and optional similarity flags."""
+    questions = [summarize_question(spec, records) for spec in specs]
+    students = sorted(records)
+    totals = {s: round(sum(float(v) for v in records[s].get("scores", {}).values()), 6) for s in students}
+    max_total = float(sum(spec.points for spec in specs))
+    reasons: dict[str, list[str]] = {}
+    for s in students:
+        for f in records[s].get("flags", []):
+            reasons.setdefault(s, []).append(str(f))
+    for flag in similarity_flags or []:
+        reasons.setdefault(flag.student, []).append(flag.reason())
+    flagged = [Flagged(s, reasons[s]) for s in sorted(reasons)]
+    faults = {s: list(records[s].get("errors", [])) for s in students if records[s].get("errors")}
+    return ClassReport(assignment, students, totals, max_total, questions, flagged, faults,
+                       similarity_checked=similarity_flags is not None)
+
+
+def build_report(course_root: str, assignment: str, *, similarity: bool = True) -> ClassReport:
+    """The report of ``assignment`` from the course's grading log (and its submissions for similarity)."""
+    from ..gradebook import load_records
+    from ..specs import specs_for
+
+    records = load_records(course_root, assignment)
+    if not records:
+        raise LookupError(f"no graded submissions of {assignment} in {course_root}; "
+                          f"run `python -m autograder grade {assignment}` first")
+    sim = None
+    if similarity:
+        from ..similarity import flags_for_course
+        sim = [f for f in flags_for_course(course_root, assignment, records=records) if f.student in records]
+    return assemble(assignment, specs_for(assignment), records, sim)

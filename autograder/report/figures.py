@@ -1,0 +1,61 @@
+"""Score distributions as PNG figures (matplotlib, Agg backend: no display needed)."""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+
+
+def _counts(values, top: float) -> tuple[list[float], list[int]]:
+    """Distinct scores (rounded to 0.01) with how many students got each, always including 0 and ``top``."""
+    c = Counter(round(float(v), 2) for v in values)
+    for v in (0.0, round(top, 2)):
+        c.setdefault(v, 0)
+    xs = sorted(c)
+    return xs, [c[x] for x in xs]
+
+
+def score_figure(values, top: float, title: str, path: str, color: str = "#3b6ea8") -> str:
+    """A bar chart: number of students per score, from 0 to ``top``; written to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    xs, ns = _counts(values, top)
+    fig, ax = plt.subplots(figsize=(4.6, 2.8), dpi=110)
+    try:
+        width = max(top / 25.0, 0.06)
+        bars = ax.bar(xs, ns, width=width, color=color, edgecolor="#1d3557")
+        for bar, n in zip(bars, ns):
+            if n:
+                ax.annotate(str(n), (bar.get_x() + bar.get_width() / 2, n), ha="center", va="bottom",
+                            fontsize=8, xytext=(0, 1), textcoords="offset points")
+        ax.set_xlim(-top * 0.06 - width, top * 1.06 + width)
+        ax.set_ylim(0, max(ns) * 1.25 + 0.5)
+        ax.set_xlabel(f"points (of {top:g})")
+        ax.set_ylabel("students")
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(title, fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def write_figures(report, folder: str) -> dict[str, str]:
+    """One PNG per question (key: grade_id) and one of the totals (key: ``"total"``)."""
+    os.makedirs(folder, exist_ok=True)
+    out = {"total": score_figure(report.totals.values(), report.max_total,
+                                 f"{report.assignment}: autograded total",
+                                 os.path.join(folder, "total.png"), color="#2a7f62")}
+    for q in report.questions:
+        out[q.grade_id] = score_figure(q.scores.values(), q.points, f"{q.function}",
+                                       os.path.join(folder, f"{_safe(q.grade_id)}.png"))
+    return out

@@ -1,0 +1,198 @@
+"""The class report as HTML (one self-contained page) and as Markdown.
+
+Every piece of text that comes from a submission (student ids, exception messages, flag reasons) is
+escaped: the page never contains markup a student wrote.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import os
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #1b1b1b; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+.muted { color: #666; } table { border-collapse: collapse; margin: .6em 0 1.2em; width: 100%; }
+th, td { border: 1px solid #d5d5d5; padding: .3em .55em; text-align: left; vertical-align: top;
+         font-size: .93em; }
+th { background: #f1f3f6; } td.num { text-align: right; white-space: nowrap; }
+.figs { display: flex; flex-wrap: wrap; gap: 12px; } .figs figure { margin: 0; }
+.figs img { width: 420px; border: 1px solid #e3e3e3; }
+code { background: #f4f4f4; padding: 0 .25em; border-radius: 3px; }
+.flag { color: #8a1c1c; } ul.reasons { margin: 0; padding-left: 1.1em; }
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _img(path: str) -> str:
+    with open(path, "rb") as fh:
+        return "data:image/png;base64," + base64.b64encode(fh.read()).decode("ascii")
+
+
+def _rel(path: str, base: str) -> str:
+    return os.path.relpath(path, base).replace(os.sep, "/")
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:.0f}%" if total else "-"
+
+
+def to_html(report, figures: dict[str, str], base: str = ".") -> str:
+    """The report as one HTML page; the figures are embedded as data URIs (no external files needed)."""
+    n = len(report.students)
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Class report: {_e(report.assignment)}</title>", f"<style>{_CSS}</style></head><body>",
+        f"<h1>Class report: {_e(report.assignment)}</h1>",
+        f'<p class="muted">{n} graded submissions. Autograded points only (written answers are graded by '
+        f"hand). Made {when}.</p>",
+        "<h2>Overview</h2><table><tr><th>submissions</th><th>mean total</th><th>median total</th>"
+        "<th>out of</th><th>flagged</th><th>with faults</th></tr>",
+        f'<tr><td class="num">{n}</td><td class="num">{report.mean_total:.2f}</td>'
+        f'<td class="num">{report.median_total:.2f}</td><td class="num">{report.max_total:g}</td>'
+        f'<td class="num">{len(report.flagged)}</td><td class="num">{len(report.faults)}</td></tr></table>',
+        "<h2>Score distributions</h2>",
+        "<table><tr><th>question</th><th>points</th><th>mean</th><th>full marks</th><th>zero</th>"
+        "<th>left unanswered</th></tr>",
+    ]
+    for q in report.questions:
+        parts.append(f"<tr><td><code>{_e(q.function)}</code></td><td class='num'>{q.points:g}</td>"
+                     f"<td class='num'>{q.mean:.2f}</td><td class='num'>{q.full} ({_pct(q.full, n)})</td>"
+                     f"<td class='num'>{q.zero} ({_pct(q.zero, n)})</td>"
+                     f"<td class='num'>{len(q.unanswered)}</td></tr>")
+    parts.append("</table><div class='figs'>")
+    for key in ["total"] + [q.grade_id for q in report.questions]:
+        if key in figures:
+            label = "autograded total" if key == "total" else key.removeprefix("test_")
+            parts.append(f"<figure><img src='{_img(figures[key])}' alt='score distribution: {_e(label)}'>"
+                         f"</figure>")
+    parts.append("</div>")
+
+    parts.append("<h2>Most common diagnoses</h2>")
+    top = report.top_diagnoses(10)
+    if top:
+        parts.append("<table><tr><th>question</th><th>diagnosis</th><th>students</th><th>failed cases</th>"
+                     "<th>what it means</th></tr>")
+        for function, d in top:
+            parts.append(f"<tr><td><code>{_e(function)}</code></td><td><code>{_e(d.id)}</code></td>"
+                         f"<td class='num'>{d.students}</td><td class='num'>{d.cases}</td>"
+                         f"<td>{_e(d.message)}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>No failed case carried a diagnosis.</p>")
+    parts.append("<h3>By question</h3>")
+    for q in report.questions:
+        parts.append(f"<p><code>{_e(q.function)}</code> ({q.points:g} points): ")
+        if q.diagnoses:
+            parts.append(", ".join(f"<code>{_e(d.id)}</code> &times; {d.students} "
+                                   f"<span class='muted'>({_e(', '.join(d.who))})</span>" for d in q.diagnoses))
+        else:
+            parts.append("no mistakes seen")
+        if q.unanswered:
+            parts.append(f"; not answered by {len(q.unanswered)}")
+        parts.append("</p>")
+
+    parts.append("<h2>Flagged submissions</h2>")
+    if not report.similarity_checked:
+        parts.append("<p class='muted'>The similarity check was not run.</p>")
+    if report.flagged:
+        parts.append("<p>Flags are reasons to look at a submission; they do not change a grade.</p>"
+                     "<table><tr><th>student</th><th>total</th><th>reasons</th></tr>")
+        for f in report.flagged:
+            reasons = "".join(f"<li>{_e(r)}</li>" for r in f.reasons)
+            parts.append(f"<tr><td class='flag'>{_e(f.student)}</td>"
+                         f"<td class='num'>{report.totals.get(f.student, 0):g}</td>"
+                         f"<td><ul class='reasons'>{reasons}</ul></td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>No submission was flagged.</p>")
+
+    parts.append("<h2>Faults that cost points</h2>")
+    if report.faults:
+        parts.append("<table><tr><th>student</th><th>fault</th></tr>")
+        for s, errs in sorted(report.faults.items()):
+            parts.append(f"<tr><td>{_e(s)}</td><td><ul class='reasons'>"
+                         + "".join(f"<li>{_e(e)}</li>" for e in errs) + "</ul></td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>None.</p>")
+
+    parts.append("<h2>All students</h2><table><tr><th>student</th>"
+                 + "".join(f"<th>{_e(q.function)}</th>" for q in report.questions)
+                 + "<th>total</th></tr>")
+    flagged = {f.student for f in report.flagged}
+    for s in report.students:
+        cls = " class='flag'" if s in flagged else ""
+        parts.append(f"<tr><td{cls}>{_e(s)}</td>"
+                     + "".join(f"<td class='num'>{q.scores.get(s, 0):g}</td>" for q in report.questions)
+                     + f"<td class='num'>{report.totals[s]:g}</td></tr>")
+    parts.append("</table></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _md(text) -> str:
+    """Plain text inside a Markdown table cell (no markup, no HTML)."""
+    out = str(text).replace("\\", "\\\\").replace("\n", " ")
+    for ch in "|<>`*_[]#":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
+    """The report in Markdown; figures are linked relative to ``base`` (the report's folder)."""
+    n = len(report.students)
+    lines = [f"# Class report: {report.assignment}", "",
+             f"{n} graded submissions; mean total {report.mean_total:.2f}, median {report.median_total:.2f} "
+             f"of {report.max_total:g} autograded points; {len(report.flagged)} flagged, "
+             f"{len(report.faults)} with faults.", "",
+             "## Score distributions", "",
+             "| question | points | mean | full marks | zero | left unanswered |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for q in report.questions:
+        lines.append(f"| {_md(q.function)} | {q.points:g} | {q.mean:.2f} | {q.full} ({_pct(q.full, n)}) | "
+                     f"{q.zero} ({_pct(q.zero, n)}) | {len(q.unanswered)} |")
+    lines.append("")
+    for key in ["total"] + [q.grade_id for q in report.questions]:
+        if key in figures:
+            label = "autograded total" if key == "total" else key.removeprefix("test_")
+            lines.append(f"![score distribution: {label}]({_rel(figures[key], base)})")
+    lines += ["", "## Most common diagnoses", ""]
+    top = report.top_diagnoses(10)
+    if top:
+        lines += ["| question | diagnosis | students | failed cases | what it means |", "|---|---|---:|---:|---|"]
+        lines += [f"| {_md(f)} | {_md(d.id)} | {d.students} | {d.cases} | {_md(d.message)} |" for f, d in top]
+    else:
+        lines.append("No failed case carried a diagnosis.")
+    lines += ["", "### By question", ""]
+    for q in report.questions:
+        diags = ", ".join(f"{_md(d.id)} x {d.students} ({_md(', '.join(d.who))})" for d in q.diagnoses)
+        lines.append(f"- {_md(q.function)}: {diags or 'no mistakes seen'}"
+                     + (f"; not answered by {len(q.unanswered)}" if q.unanswered else ""))
+    lines += ["", "## Flagged submissions", ""]
+    if report.flagged:
+        lines += ["Flags are reasons to look at a submission; they do not change a grade.", "",
+                  "| student | total | reasons |", "|---|---:|---|"]
+        for f in report.flagged:
+            lines.append(f"| {_md(f.student)} | {report.totals.get(f.student, 0):g} | "
+                         + "<br>".join(_md(r) for r in f.reasons) + " |")
+    else:
+        lines.append("No submission was flagged.")
+    lines += ["", "## Faults that cost points", ""]
+    if report.faults:
+        for s, errs in sorted(report.faults.items()):
+            lines.append(f"- {_md(s)}: " + "; ".join(_md(e) for e in errs))
+    else:
+        lines.append("None.")
+    lines += ["", "## All students", "",
+              "| student | " + " | ".join(_md(q.function) for q in report.questions) + " | total |",
+              "|---|" + "---:|" * (len(report.questions) + 1)]
+    for s in report.students:
+        lines.append(f"| {_md(s)} | " + " | ".join(f"{q.scores.get(s, 0):g}" for q in report.questions)
+                     + f" | {report.totals[s]:g} |")
+    return "\n".join(lines) + "\n"
