@@ -804,6 +804,17 @@ def test_static_flags_never_run_the_code(tmp_path):
     assert not marker.exists()
 
 
+def test_static_flags_leave_the_released_notebooks_alone():
+    """The source notebooks (reference solutions included) are honest code: nothing to flag."""
+    notebooks = sorted((REPO / "assignments" / "source").glob("*/*.ipynb"))
+    assert notebooks
+    for nb in notebooks:
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                assert static_flags(source) == [], (nb.name, source[:200])
+
+
 def test_static_flags_leave_ordinary_code_alone():
     source = textwrap.dedent("""
     import numpy as np

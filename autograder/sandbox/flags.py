@@ -28,7 +28,7 @@ SYSTEM_MODULES = frozenset({
     "multiprocessing", "threading", "_thread", "signal", "shutil", "pathlib", "tempfile", "importlib", "pickle",
     "marshal", "shelve", "dill", "inspect", "gc", "resource", "pty", "fcntl", "mmap", "sys", "atexit",
 })
-FORBIDDEN_MODULES = frozenset({"rnngrad", "autograder", "nbgrader", "rnncheck"})
+FORBIDDEN_MODULES = frozenset({"rnngrad", "autograder", "nbgrader"})
 IPYTHON_NAMES = frozenset({"get_ipython", "__IPYTHON__", "input_transformers_cleanup", "input_transformers_post",
                            "input_transformer_manager", "ast_transformers", "run_cell", "user_ns"})
 INTROSPECTION_ATTRS = frozenset({"f_back", "f_globals", "f_locals", "f_builtins", "f_code", "__globals__",
