@@ -712,6 +712,14 @@ def test_refuses_to_run_without_bubblewrap(monkeypatch):
     assert all(map(gone, pids))
 
 
+def test_limits_are_checked():
+    with pytest.raises(ValueError, match="cpu_seconds"):
+        Limits(cpu_seconds=0)
+    with pytest.raises(ValueError, match="memory_bytes"):
+        Limits(memory_bytes=-1)
+    assert Limits(max_restarts=0).max_restarts == 0
+
+
 def test_forbidden_allowed_imports():
     with pytest.raises(ValueError, match="rnngrad"):
         sandbox_module.bwrap_command(3, ["rnngrad"])

@@ -81,6 +81,15 @@ class Limits:
     max_restarts: int = 8
     total_memory_bytes: int | None = None
 
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is None and field.name == "total_memory_bytes":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
+                    value == 0 and field.name != "max_restarts"):
+                raise ValueError(f"Limits.{field.name} must be a positive number, got {value!r}")
+
 
 @dataclasses.dataclass
 class CallResult:

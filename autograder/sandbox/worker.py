@@ -215,12 +215,14 @@ def _reap() -> None:
 # ------------------------------------------------------------------------------------------ privilege drop
 def _apply_limits(cfg: dict) -> None:
     def setlim(which, value):
+        value = int(value)
         resource.setrlimit(which, (value, value))
 
     setlim(resource.RLIMIT_CORE, 0)
     setlim(resource.RLIMIT_FSIZE, cfg["max_file_bytes"])
     setlim(resource.RLIMIT_NOFILE, cfg["max_open_files"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_seconds"], cfg["cpu_seconds"] + 1))
+    cpu = max(1, int(-(-cfg["cpu_seconds"] // 1)))  # whole seconds, rounded up
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     if cfg["memory_bytes"]:
         base = 0
         with open("/proc/self/status") as fh:
