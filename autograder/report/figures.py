@@ -6,13 +6,24 @@ import re
 from collections import Counter
 
 
-def _counts(values, top: float) -> tuple[list[float], list[int]]:
-    """Distinct scores (rounded to 0.01) with how many students got each, always including 0 and ``top``."""
+def _counts(values, top: float, bins: int = 20) -> tuple[list[float], list[int], float]:
+    """(scores, students per score, bar width). Distinct scores (rounded to 0.01), always including 0 and
+    ``top``; when they are too many or too close for one bar each, scores are grouped into ``bins`` equal
+    intervals of [0, top] (each bar at its interval's left end, which is what the students reached)."""
     c = Counter(round(float(v), 2) for v in values)
     for v in (0.0, round(top, 2)):
         c.setdefault(v, 0)
     xs = sorted(c)
-    return xs, [c[x] for x in xs]
+    width = max(top / 25.0, 0.06)
+    gaps = [b - a for a, b in zip(xs, xs[1:])]
+    if top > 0 and (len(xs) > bins or (gaps and min(gaps) < width)):
+        step = top / bins
+        grouped = Counter(min(int(float(v) / step + 1e-9), bins) * step for v in values)
+        for v in (0.0, bins * step):
+            grouped.setdefault(v, 0)
+        xs = sorted(grouped)
+        return xs, [grouped[x] for x in xs], step * 0.85
+    return xs, [c[x] for x in xs], width
 
 
 def score_figure(values, top: float, title: str, path: str, color: str = "#3b6ea8") -> str:
@@ -22,10 +33,9 @@ def score_figure(values, top: float, title: str, path: str, color: str = "#3b6ea
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    xs, ns = _counts(values, top)
+    xs, ns, width = _counts(values, top)
     fig, ax = plt.subplots(figsize=(4.6, 2.8), dpi=110)
     try:
-        width = max(top / 25.0, 0.06)
         bars = ax.bar(xs, ns, width=width, color=color, edgecolor="#1d3557")
         for bar, n in zip(bars, ns):
             if n:
