@@ -228,6 +228,25 @@ def test_host_files_course_dir_and_repo_are_invisible(pool, tmp_path):
     assert "SECRET" not in json.dumps(r.value)
 
 
+def test_every_mount_but_the_private_tmp_is_read_only(pool):
+    src = "def mounts():\n    return open('/proc/self/mountinfo').read()\n"
+    r = run(pool, src, "mounts")
+    assert r.ok
+    writable, roots = [], []
+    for line in r.value.splitlines():
+        fields = line.split()
+        root, point, options = fields[3], fields[4], fields[5].split(",")
+        roots.append(root)
+        if "ro" not in options and point not in ("/tmp", "/proc", "/dev/null", "/dev/zero", "/dev/urandom"):
+            writable.append(point)
+    assert writable == []
+    # Nothing of the checkout is mounted except the worker's two files and packages of the environment.
+    repo = str(REPO)
+    inside = [root for root in roots if root.startswith(repo)]
+    assert all(root.startswith(str(Path(sys.prefix).resolve())) or root.endswith(("/worker.py", "/protocol.py"))
+               for root in inside), inside
+
+
 def test_writes_outside_private_tmp_fail(pool):
     src = """
     def write(paths):

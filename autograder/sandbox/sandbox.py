@@ -168,7 +168,8 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
     hidden.add(sysconfig.get_path("purelib", vars={"base": base, "platbase": base}))
     for path in sorted(hidden):
         if os.path.isdir(path) and os.path.commonpath([path, base]) == base:
-            args += ["--tmpfs", "/sandbox/python/" + os.path.relpath(path, base)]
+            inner = "/sandbox/python/" + os.path.relpath(path, base)
+            args += ["--tmpfs", inner, "--remount-ro", inner]
     for top in ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -177,7 +178,7 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
     # The system Python's own libraries and packages are of no use to the sandbox's interpreter.
     for path in sorted(glob.glob("/usr/lib/python3*")):
         if os.path.isdir(path) and not os.path.islink(path):
-            args += ["--tmpfs", path]
+            args += ["--tmpfs", path, "--remount-ro", path]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for name in allowed_imports:
         for src, dst in _package_dirs(name):
