@@ -166,10 +166,11 @@ def rnn_jacobian_products(hs, W_h) -> np.ndarray:
     d = 1.0 - hs * hs                                   # (T, N, H): tanh' at every step
     P = np.empty((T, N, H, H))
     P[-1] = d[-1][:, :, None] * W_h.T                   # J[T-1]
-    W_hT = W_h.T
+    W_hT = np.ascontiguousarray(W_h.T)
+    scaled = np.empty((N, H, H))                        # one reused (N, H, H) buffer
     for k in range(T - 2, -1, -1):
         # P[k+1] @ diag(d[k]) @ W_h^T: scale columns, then one flat matrix product
-        scaled = P[k + 1] * d[k][:, None, :]
+        np.multiply(P[k + 1], d[k][:, None, :], out=scaled)
         np.matmul(scaled.reshape(N * H, H), W_hT, out=P[k].reshape(N * H, H))
     return P
 
