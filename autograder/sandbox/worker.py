@@ -375,7 +375,12 @@ class Zygote:
 
     def spawn(self, cfg: dict, chan: int) -> int:
         r, w = os.pipe()
-        mid = os.fork()
+        try:
+            mid = os.fork()
+        except OSError:
+            for fd in (r, w, chan):
+                os.close(fd)
+            raise
         if mid == 0:
             try:
                 os.close(r)
@@ -517,8 +522,8 @@ class Zygote:
                 if op == "spawn":
                     if len(fds) != 1:
                         raise OSError("spawn needs exactly one channel descriptor")
-                    self.send({"ok": True, "pid": self.spawn(request["config"], fds[0])})
-                    fds = []
+                    chan, fds = fds[0], []  # spawn() owns (and closes) the channel from here on
+                    self.send({"ok": True, "pid": self.spawn(request["config"], chan)})
                 elif op == "kill":
                     grace = min(max(float(request.get("grace", 0.0)), 0.0), 2.0)
                     pid = int(request["pid"])
@@ -535,7 +540,10 @@ class Zygote:
             except Exception as exc:  # noqa: BLE001
                 self.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
             for fd in fds:
-                os.close(fd)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
 
 def main(argv: list[str]) -> None:
