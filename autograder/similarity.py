@@ -52,7 +52,8 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 
-__all__ = ["MIN_TOKENS", "REFERENCE_MIN_TOKENS", "PAIR_THRESHOLD", "REFERENCE_THRESHOLD", "K", "SimilarityFlag", "normalized_tokens",
+__all__ = ["MIN_TOKENS", "REFERENCE_MIN_TOKENS", "PAIR_THRESHOLD", "REFERENCE_THRESHOLD", "K", "SimilarityFlag",
+           "normalized_tokens",
            "function_units", "reference_units", "pair_ratio", "containment", "similarity_flags",
            "submission_sources", "flags_for_course", "behaviour", "abstract_names"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -116,7 +115,8 @@ def test_report_flags_the_copy_and_the_static_flag_only(demo, assignment):
     assert "near copy of correct\\_own\\_style's" in copy_row
     assert "imports 'os'" in flagged_part
     for s in _students(demo, assignment, "mistake") + _students(demo, assignment, "correct"):
-        row = [line for line in flagged_part.splitlines() if line.startswith(f"| {s['student'].replace('_', chr(92) + '_')} |")]
+        escaped = s["student"].replace("_", "\\_")
+        row = [line for line in flagged_part.splitlines() if line.startswith(f"| {escaped} |")]
         if s["student"] == "correct_own_style":
             assert "copies\\_own\\_style" in row[0]
         else:

@@ -65,8 +65,10 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h):
     return out
 '''
 
-SHORT_A = "def softmax(logits):\n    e = np.exp(logits - logits.max(axis=1, keepdims=True))\n    return e / e.sum(axis=1, keepdims=True)\n"
-SHORT_B = "def softmax(z):\n    # stable\n    ex = np.exp(z - z.max(axis=1, keepdims=True))\n    return ex / ex.sum(axis=1, keepdims=True)\n"
+SHORT_A = ("def softmax(logits):\n    e = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+           "    return e / e.sum(axis=1, keepdims=True)\n")
+SHORT_B = ("def softmax(z):\n    # stable\n    ex = np.exp(z - z.max(axis=1, keepdims=True))\n"
+           "    return ex / ex.sum(axis=1, keepdims=True)\n")
 
 
 def _worked(assignment: str, function: str) -> str:
