@@ -27,16 +27,18 @@ grading log (whose presence marks the submission as done for a resumed run).
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime
 import hashlib
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
 import stat
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from . import feedback, gradebook, notebook
@@ -304,7 +306,12 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
                 call = sb.call(spec.function, list(case.args), dict(case.kwargs))
                 if not getattr(call, "sandboxed", True):
                     raise RuntimeError("a result came from an unsandboxed worker; it cannot be recorded")
-                outcome = spec.evaluate(case, call)
+                try:
+                    outcome = spec.evaluate(case, call)
+                except Exception as exc:  # a value the comparison cannot handle: no points, say so
+                    outcome = CaseResult(case.name, 0.0, case.points, False,
+                                         f"the returned value could not be judged ({type(exc).__name__})",
+                                         "unjudgeable")
                 if not call.ok and not call.timed_out and _worker_stopped(sb):
                     # the error text comes from the trusted side (how the worker ended), safe to show
                     outcome = CaseResult(case.name, 0.0, case.points, False,
@@ -445,10 +452,11 @@ class Progress:
     total: int
     elapsed: float
     result: SubmissionResult
+    skipped: int = 0        # of ``done``, how many were already graded (they took no time)
 
     @property
     def eta(self) -> float:
-        graded = max(self.done, 1)
+        graded = max(self.done - self.skipped, 1)
         return self.elapsed / graded * (self.total - self.done)
 
 
@@ -474,7 +482,7 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
     Returns one :class:`SubmissionResult` per submission, in student order; skipped ones
     have ``skipped=True``; regraded ones list their changed scores in ``changes``.
     """
-    from .sandbox import Limits, WorkerPool
+    from .sandbox import Limits
 
     course = load_course(course_dir, assignment)
     wanted = list_students(course) if students is None else list(students)
@@ -484,6 +492,8 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
         gradebook.check_assignment(gb, assignment, course.notebook_name)
         todo = []
         for student in wanted:
+            if not student or student.startswith(".") or os.sep in student or (os.altsep or os.sep) in student:
+                raise ValueError(f"invalid student id {student!r}")
             folder = course.submission_dir(student)
             if not os.path.isdir(folder):
                 raise FileNotFoundError(f"no submission folder {folder}")
@@ -493,22 +503,66 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
                 results[student] = SubmissionResult(student=student, assignment=assignment, skipped=True)
                 continue
             todo.append(student)
-        done = len(results)
+        done = skipped = len(results)
         if not todo:
             return [results[s] for s in wanted]
         workers = max(1, int(workers))
-        with WorkerPool(workers, limits=limits or Limits()) as pool, \
-                ThreadPoolExecutor(max_workers=workers) as threads:
-            make_sandbox = pool.sandbox
-            futures = [threads.submit(_grade_safely, course, s, seed, make_sandbox) for s in todo]
+        with gradebook.batch_mode(gb), _graders(course, workers, limits or Limits()) as submit:
+            futures = [submit(s, seed) for s in todo]
             for fut in as_completed(futures):
                 res = fut.result()
                 record(course, gb, res)     # only this thread writes, one submission at a time
                 results[res.student] = res
                 done += 1
                 if progress is not None:
-                    progress(Progress(done, len(wanted), time.monotonic() - start, res))
+                    progress(Progress(done, len(wanted), time.monotonic() - start, res, skipped))
     return [results[s] for s in wanted]
+
+
+@contextlib.contextmanager
+def _graders(course: Course, workers: int, limits):
+    """``submit(student, seed) -> Future[SubmissionResult]`` for ``workers`` submissions at a time.
+
+    One worker: a thread of this process, so grading overlaps with the writes of the calling
+    thread. More: that many processes, each with its own warm sandbox pool, because the trusted
+    side of grading (decoding replies, comparing with the reference) is Python code that one
+    process would run on one core at a time. The processes only compute results; writing them
+    stays with the caller.
+    """
+    from .sandbox import WorkerPool
+
+    if workers == 1:
+        with WorkerPool(1, limits=limits) as pool, ThreadPoolExecutor(max_workers=1) as threads:
+            yield lambda student, seed: threads.submit(_grade_safely, course, student, seed, pool.sandbox)
+        return
+    ctx = multiprocessing.get_context("fork")   # children inherit the loaded course and specs
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_process_start,
+                             initargs=(course, limits)) as procs:
+        yield lambda student, seed: procs.submit(_process_grade, student, seed)
+
+
+_PROCESS: dict = {}
+
+
+def _process_start(course: Course, limits) -> None:
+    """In a grading process: start its sandbox pool, closed when the process ends."""
+    from multiprocessing import util
+
+    from .sandbox import WorkerPool
+
+    try:
+        pool = WorkerPool(1, limits=limits).start()
+    except Exception as exc:  # reported by the first task, so the batch stops with the reason
+        _PROCESS["error"] = exc
+        return
+    util.Finalize(None, pool.close, exitpriority=10)
+    _PROCESS.update(course=course, pool=pool)
+
+
+def _process_grade(student: str, seed) -> SubmissionResult:
+    if "error" in _PROCESS:
+        raise _PROCESS["error"]
+    return _grade_safely(_PROCESS["course"], student, seed, _PROCESS["pool"].sandbox)
 
 
 def _grade_safely(course: Course, student: str, seed, make_sandbox) -> SubmissionResult:
