@@ -354,7 +354,7 @@ def _text_of(path):
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
-def test_generate_feedback_and_export_work_on_our_grades(course):
+def test_feedback_formgrader_release_and_export_work_on_our_grades(course):
     results = {r.student: r for r in grade_assignment(course, ASSIGNMENT, workers=2)}
     factory.nbgrader(course, "generate_feedback", ASSIGNMENT)
     pages = {s: _text_of(os.path.join(course, "feedback", s, ASSIGNMENT, f"{ASSIGNMENT}.html")) for s in STUDENTS}
@@ -372,6 +372,18 @@ def test_generate_feedback_and_export_work_on_our_grades(course):
             assert repr(float(v)) not in pages["cy"]
     assert "the function raised ValueError" in pages["cy"]
 
+    # formgrader's view of the gradebook (NbGraderAPI is what its pages call)
+    from nbgrader.apps.api import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    api = NbGraderAPI(config=PyFileConfigLoader("nbgrader_config.py", path=course).load_config())
+    listed = {s["student"]: s for s in api.get_notebook_submissions(ASSIGNMENT, ASSIGNMENT)}
+    for student, r in results.items():
+        assert listed[student]["code_score"] == pytest.approx(r.total)
+        assert listed[student]["needs_manual_grade"]          # the written derivation waits for a grader
+    assert all(s["autograded"] for s in api.get_submissions(ASSIGNMENT))
+    # releasing the set again does not disturb the grades
+    factory.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     factory.nbgrader(course, "export")
     with open(os.path.join(course, "grades.csv")) as fh:
         exported = {row["student_id"]: row for row in csv.DictReader(fh)}
