@@ -21,7 +21,10 @@ The class of each set (:func:`class_for`):
 * ``blank`` (the release unchanged), ``broken_syntax`` (a cell that does not parse), ``broken_typo`` (a
   function that raises NameError), ``peeks_at_files`` (imports ``os`` to look around: a static flag);
 * ``copies_own_style``: the second correct submission, renamed, reformatted, re-commented
-  (the similarity check must flag it).
+  (the similarity check must flag it);
+* ``pastes_course_code`` (in the sets where a graded function has an rnngrad counterpart of the same name
+  that runs on numpy alone, see :func:`pasted_reference`): that function pasted from rnngrad with its input
+  validation left out (the similarity check must flag it as a copy of the reference).
 
 Nothing here runs student code: the submissions are written as notebooks and graded by the pipeline.
 """
@@ -57,7 +60,7 @@ class DemoStudent:
     """One demo submission: the text of some answer cells (others stay as released) and what to expect."""
     student: str
     description: str
-    kind: str                                   # correct | mistake | blank | broken | flagged | copy
+    kind: str                # correct | mistake | blank | broken | flagged | copy | reference_copy
     answers: dict[str, str] = field(default_factory=dict)     # answer grade_id -> cell text
     added_cells: list[str] = field(default_factory=list)      # code cells the student added at the end
     function: str | None = None                 # mistake / broken: the function concerned
@@ -151,6 +154,57 @@ def mutant_answer(path: Path) -> tuple[str, str | None, str]:
     return consts["FUNCTION"], consts.get("DIAGNOSIS"), cell
 
 
+# -- pasting the course package ---------------------------------------------------------------
+
+def _uses_validation(node: ast.AST, names: set[str]) -> bool:
+    """True for a statement that touches the package's input validation (its error classes, ``Dims``)."""
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _free_names(func: ast.FunctionDef) -> set[str]:
+    """Names a function reads but neither binds nor receives (module-level names it relies on)."""
+    bound = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(func) if isinstance(n, ast.arguments)
+              for a in n.posonlyargs + n.args + n.kwonlyargs + [n.vararg, n.kwarg] if a}
+    return {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+
+
+def pasted_reference(assignment: str) -> tuple[str, str] | None:
+    """(function, cell text): the first graded function of the set whose rnngrad counterpart has the same name
+    and, pasted with the helpers it calls and without its input validation and docstrings, runs on numpy
+    alone, as a student who copies the course package's code would paste it. None when no function fits."""
+    import builtins
+    import inspect
+
+    from . import similarity
+    from .specs import specs_for
+
+    for spec in specs_for(assignment):
+        for target in similarity._rnngrad_targets(spec.reference):
+            if target.__name__ != spec.function:
+                continue
+            tree = ast.parse(inspect.getsource(inspect.getmodule(target)))
+            validation = {"dims"} | {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                                     and (n.module or "").endswith("_validate") for a in n.names}
+            defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+            unit = [defs[target.__name__]] + similarity._called_helpers(defs[target.__name__], defs)
+            for func in unit:
+                body = [st for st in func.body if not _uses_validation(st, validation)]
+                if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                    body = body[1:]
+                func.body = body or [ast.Pass()]
+            module = ast.Module(body=list(reversed(unit)), type_ignores=[])
+            defined = {f.name for f in unit} | set(dir(builtins)) | {"np"}
+            if any(_free_names(func) - defined for func in unit):
+                continue   # it needs more of the package than one cell can hold
+            text = ast.unparse(module)
+            if len(similarity.function_units(text, [spec.function]).get(spec.function, ())) \
+                    < similarity.REFERENCE_MIN_TOKENS:
+                continue
+            return spec.function, "# found this in the course package\n" + text + "\n"
+    return None
+
+
 # -- disguising a copy ---------------------------------------------------------------------
 
 _WORDS = ["acc", "tmp", "val", "buf", "res", "mat", "cur", "aux", "part", "store", "item", "work"]
@@ -225,6 +279,7 @@ def class_for(course: str, assignment: str) -> list[DemoStudent]:
     if missing:
         raise LookupError(f"{assignment}: no second correct style for {', '.join(missing)}")
     first = functions[0]
+    pasted = pasted_reference(assignment)
     students = [
         DemoStudent("correct_worked", "correct: the worked solutions, with debugging prints and warnings",
                     "correct", {f: with_prints(f, worked[f]) for f in functions}),
@@ -241,6 +296,10 @@ def class_for(course: str, assignment: str) -> list[DemoStudent]:
         DemoStudent("copies_own_style", "correct_own_style copied, renamed, reformatted, re-commented", "copy",
                     disguise({f: own[f] for f in functions}, set(functions)), copy_of="correct_own_style"),
     ]
+    if pasted is not None:
+        students.append(DemoStudent("pastes_course_code", f"{pasted[0]}: pasted from the course package rnngrad "
+                                    "(validation left out); the rest left as released", "reference_copy",
+                                    {pasted[0]: pasted[1]}, function=pasted[0], copy_of="reference"))
     return students
 
 

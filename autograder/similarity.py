@@ -55,7 +55,7 @@ from dataclasses import dataclass
 __all__ = ["MIN_TOKENS", "REFERENCE_MIN_TOKENS", "PAIR_THRESHOLD", "REFERENCE_THRESHOLD", "K", "SimilarityFlag",
            "normalized_tokens",
            "function_units", "reference_units", "pair_ratio", "containment", "similarity_flags",
-           "submission_sources", "flags_for_course", "behaviour", "abstract_names"]
+           "submission_sources", "flags_for_course", "behaviour", "abstract_names", "grouped_reasons"]
 
 #: smallest unit (in normalised tokens) that can be flagged; a short function is not evidence of copying
 MIN_TOKENS = 60
@@ -91,6 +91,25 @@ class SimilarityFlag:
                     f"({100 * self.score:.0f}% of its code found there, after renaming and reformatting)")
         return (f"similarity: {self.function} is a near copy of {self.other}'s {self.function} "
                 f"({100 * self.score:.0f}% alike after renaming and reformatting)")
+
+
+def grouped_reasons(flags: list[SimilarityFlag]) -> dict[str, list[str]]:
+    """student -> one sentence per source they resemble (another student or the reference), naming every
+    function concerned with its score, most alike first."""
+    groups: dict[tuple[str, str, str], list[SimilarityFlag]] = {}
+    for f in flags:
+        groups.setdefault((f.student, f.kind, f.other if f.kind == "student" else f.detail), []).append(f)
+    out: dict[str, list[str]] = {}
+    for (student, kind, other), fs in sorted(groups.items()):
+        if len(fs) == 1:
+            out.setdefault(student, []).append(fs[0].reason())
+            continue
+        fs = sorted(fs, key=lambda f: (-f.score, f.function))
+        listed = ", ".join(f"{f.function} ({100 * f.score:.0f}%)" for f in fs)
+        what = f"{other}'s code" if kind == "student" else "the course reference"
+        out.setdefault(student, []).append(f"similarity: {len(fs)} functions are near copies of {what}, after "
+                                           f"renaming and reformatting: {listed}")
+    return out
 
 
 # -- normalisation ---------------------------------------------------------------------------

@@ -110,9 +110,11 @@ def test_report_flags_the_copy_and_the_static_flag_only(demo, assignment):
     flagged_part = md.split("## Flagged submissions")[1].split("## Faults")[0]
     flagged = set(re.findall(r"^\| ([a-z\\_]+) \|", flagged_part, re.M)) - {"student"}
     flagged = {f.replace("\\_", "_") for f in flagged}
-    assert flagged == {"copies_own_style", "correct_own_style", "peeks_at_files", "broken_syntax"}
+    pasted = {s["student"] for s in _students(demo, assignment, "reference_copy")}
+    assert flagged == {"copies_own_style", "correct_own_style", "peeks_at_files", "broken_syntax"} | pasted
     copy_row = next(line for line in flagged_part.splitlines() if line.startswith("| copies\\_own\\_style"))
-    assert "near copy of correct\\_own\\_style's" in copy_row
+    n = len(specs_for(assignment))
+    assert f"similarity: {n} functions are near copies of correct\\_own\\_style's code" in copy_row
     assert "imports 'os'" in flagged_part
     for s in _students(demo, assignment, "mistake") + _students(demo, assignment, "correct"):
         escaped = s["student"].replace("_", "\\_")
@@ -121,6 +123,16 @@ def test_report_flags_the_copy_and_the_static_flag_only(demo, assignment):
             assert "copies\\_own\\_style" in row[0]
         else:
             assert not row, row
+
+
+def test_code_pasted_from_the_course_package_is_flagged_as_a_copy_of_the_reference(demo):
+    (s,) = _students(demo, "ps3_bptt", "reference_copy")
+    rec = demo["records"]["ps3_bptt"][s["student"]]
+    spec = spec_for("ps3_bptt", s["function"])
+    assert rec["scores"][spec.grade_id] == spec.points          # it works: the flag is the only sign
+    md = _md(demo, "ps3_bptt").split("## Flagged submissions")[1].split("## Faults")[0]
+    row = next(line for line in md.splitlines() if line.startswith("| pastes\\_course\\_code |"))
+    assert f"course reference rnngrad.rnn.{s['function']}" in row.replace("\\_", "_")
 
 
 @pytest.mark.parametrize("assignment", SETS)

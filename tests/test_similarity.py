@@ -186,3 +186,16 @@ def test_containment_is_a_share_of_the_part(k):
     assert sim.containment(whole[2:8], whole, k) == 1.0
     assert sim.containment(list("zzzzzz"), whole, k) == 0.0
     assert 0.0 < sim.containment(list("abcxyz"), whole, 2) < 1.0
+
+
+def test_reasons_are_grouped_per_source():
+    flags = [sim.SimilarityFlag("bob", "f", "ann", 0.9, "student"),
+             sim.SimilarityFlag("bob", "g", "ann", 1.0, "student"),
+             sim.SimilarityFlag("bob", "h", "reference", 0.95, "reference", "rnngrad.x.h"),
+             sim.SimilarityFlag("ann", "f", "bob", 0.9, "student")]
+    reasons = sim.grouped_reasons(flags)
+    assert reasons["bob"] == [
+        "similarity: h is a near copy of the course reference rnngrad.x.h (95% of its code found there, after "
+        "renaming and reformatting)",
+        "similarity: 2 functions are near copies of ann's code, after renaming and reformatting: g (100%), f (90%)"]
+    assert reasons["ann"] == [flags[3].reason()]

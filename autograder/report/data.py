@@ -129,8 +129,10 @@ def assemble(assignment: str, specs, records: dict[str, dict], similarity_flags=
     for s in students:
         for f in records[s].get("flags", []):
             reasons.setdefault(s, []).append(str(f))
-    for flag in similarity_flags or []:
-        reasons.setdefault(flag.student, []).append(flag.reason())
+    from ..similarity import grouped_reasons
+
+    for student, texts in grouped_reasons(list(similarity_flags or [])).items():
+        reasons.setdefault(student, []).extend(texts)
     flagged = [Flagged(s, reasons[s]) for s in sorted(reasons)]
     faults = {s: list(records[s].get("errors", [])) for s in students if records[s].get("errors")}
     return ClassReport(assignment, students, totals, max_total, questions, flagged, faults,

@@ -38,6 +38,11 @@ def _rel(path: str, base: str) -> str:
     return os.path.relpath(path, base).replace(os.sep, "/")
 
 
+def _pts(x: float) -> str:
+    """Points as shown in tables: at most two decimals, no trailing zeros."""
+    return f"{round(float(x), 2):g}"
+
+
 def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:.0f}%" if total else "-"
 
@@ -107,7 +112,7 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
         for f in report.flagged:
             reasons = "".join(f"<li>{_e(r)}</li>" for r in f.reasons)
             parts.append(f"<tr><td class='flag'>{_e(f.student)}</td>"
-                         f"<td class='num'>{report.totals.get(f.student, 0):g}</td>"
+                         f"<td class='num'>{_pts(report.totals.get(f.student, 0))}</td>"
                          f"<td><ul class='reasons'>{reasons}</ul></td></tr>")
         parts.append("</table>")
     else:
@@ -130,8 +135,8 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
     for s in report.students:
         cls = " class='flag'" if s in flagged else ""
         parts.append(f"<tr><td{cls}>{_e(s)}</td>"
-                     + "".join(f"<td class='num'>{q.scores.get(s, 0):g}</td>" for q in report.questions)
-                     + f"<td class='num'>{report.totals[s]:g}</td></tr>")
+                     + "".join(f"<td class='num'>{_pts(q.scores.get(s, 0))}</td>" for q in report.questions)
+                     + f"<td class='num'>{_pts(report.totals[s])}</td></tr>")
     parts.append("</table></body></html>")
     return "\n".join(parts) + "\n"
 
@@ -179,7 +184,7 @@ def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
         lines += ["Flags are reasons to look at a submission; they do not change a grade.", "",
                   "| student | total | reasons |", "|---|---:|---|"]
         for f in report.flagged:
-            lines.append(f"| {_md(f.student)} | {report.totals.get(f.student, 0):g} | "
+            lines.append(f"| {_md(f.student)} | {_pts(report.totals.get(f.student, 0))} | "
                          + "<br>".join(_md(r) for r in f.reasons) + " |")
     else:
         lines.append("No submission was flagged.")
@@ -193,6 +198,6 @@ def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
               "| student | " + " | ".join(_md(q.function) for q in report.questions) + " | total |",
               "|---|" + "---:|" * (len(report.questions) + 1)]
     for s in report.students:
-        lines.append(f"| {_md(s)} | " + " | ".join(f"{q.scores.get(s, 0):g}" for q in report.questions)
-                     + f" | {report.totals[s]:g} |")
+        lines.append(f"| {_md(s)} | " + " | ".join(_pts(q.scores.get(s, 0)) for q in report.questions)
+                     + f" | {_pts(report.totals[s])} |")
     return "\n".join(lines) + "\n"
