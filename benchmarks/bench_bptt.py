@@ -128,6 +128,9 @@ def main() -> None:
           f"(torch.set_num_threads({threads}))")
     print(f"{args.warmup} warm-up + {args.repeats} timed repeats, pieces interleaved; max relative gradient "
           f"difference {worst:.1e}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{os.cpu_count()} CPUs; 1-minute load average after the run: {load:.2f} (other work on the machine "
+          f"inflates and scatters the times)")
     print()
     def cell(key):
         return f"{med[key]:.2f} ({iqr[key][0]:.2f}-{iqr[key][1]:.2f})".ljust(22)

@@ -42,10 +42,12 @@ def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_
         >>> tuple(hs.shape)
         (5, 2, 4)
     """
-    xw = xs @ W_x + b  # the input projections of all steps in one product
+    # the input projections of all steps in one product; unbind (not xw[t]) so that autograd
+    # gathers the per-step gradients once instead of adding T full-size (T, N, H) zero-padded ones
+    xw = xs @ W_x + b
     h, states = h0, []
-    for t in range(xs.shape[0]):
-        h = torch.tanh(xw[t] + h @ W_h)
+    for xw_t in xw.unbind(0):
+        h = torch.tanh(xw_t + h @ W_h)
         states.append(h)
     return torch.stack(states)
 
