@@ -19,7 +19,16 @@ def main(args) -> int:
     from .demo import DEFAULT_SETS, grade_table, run_demo
 
     sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else list(DEFAULT_SETS)
-    result = run_demo(args.dir, sets, workers=args.workers, out=sys.stdout)
+    unknown = [s for s in sets if s not in DEFAULT_SETS]
+    if unknown or not sets:
+        print(f"unknown problem set(s): {', '.join(unknown) or '(none given)'}; "
+              f"choose from {', '.join(DEFAULT_SETS)}", file=sys.stderr)
+        return 2
+    try:
+        result = run_demo(args.dir, sets, workers=args.workers, out=sys.stdout)
+    except FileExistsError as exc:
+        print(f"{exc}", file=sys.stderr)
+        return 2
     def rel(path: str) -> str:
         """Relative to the current folder when inside it, else absolute."""
         r = os.path.relpath(path)

@@ -42,13 +42,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .specs import all_assignments as _all_assignments
+
 __all__ = ["DemoStudent", "class_for", "make_course", "write_submissions", "run_demo", "DEFAULT_SETS",
            "REPO", "MUTANTS"]
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_SOURCE = REPO / "assignments"
 MUTANTS = REPO / "tests" / "mutants"
-DEFAULT_SETS = ("ps1_softmax", "ps2_layout_cell", "ps3_bptt", "ps4_hidden_jacobians", "ps5_sequence_slope")
+#: every problem set of the course (the specs' list)
+DEFAULT_SETS = tuple(_all_assignments())
 # never copied from the repository's course folder: they belong to a course run, not to its sources
 RUN_STATE = {"gradebook.db", "release", "submitted", "autograded", "feedback", "grading_log", "grades.csv",
              "reports", "__pycache__", ".ipynb_checkpoints"}
@@ -415,6 +418,8 @@ def run_demo(directory: str, sets=DEFAULT_SETS, *, workers: int = 2, out=sys.std
     seconds: dict[str, float] = {}
     t0 = time.monotonic()
 
+    if os.path.exists(os.path.join(directory, "course")):
+        raise FileExistsError(f"{os.path.join(directory, 'course')} exists; choose an empty --dir")
     _say(out, f"1/5 course directory and release (nbgrader generate_assignment): {', '.join(sets)}")
     course = make_course(directory, sets)
     seconds["release"] = time.monotonic() - t0

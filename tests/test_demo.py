@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -203,8 +204,13 @@ def test_the_command_prints_where_everything_is(demo):
     assert re.search(r"blank\s+0\.00\s", out)
 
 
-def test_demo_refuses_an_existing_course(demo):
+def test_demo_refuses_an_existing_course_and_unknown_sets(demo, tmp_path, capsys):
     from autograder.demo import make_course
 
     with pytest.raises(FileExistsError):
         make_course(str(demo["root"]), ["ps1_softmax"])
+    assert cli(["demo", "--dir", str(demo["root"]), "--sets", "ps1_softmax"]) == 2
+    assert "exists; choose an empty --dir" in capsys.readouterr().err
+    assert cli(["demo", "--dir", str(tmp_path), "--sets", "ps9_nothing"]) == 2
+    assert "unknown problem set(s): ps9_nothing" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
