@@ -381,7 +381,10 @@ def similarity_flags(sources: dict[str, str], specs, *, records: dict[str, dict]
                 if records is not None and \
                         behaviour(records.get(a), spec.grade_id) != behaviour(records.get(b), spec.grade_id):
                     continue
-                r = pair_ratio(ta, tb)
+                matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
+                if matcher.quick_ratio() < pair_threshold:
+                    continue  # an upper bound of the ratio (shared tokens, order ignored), ten times cheaper
+                r = matcher.ratio()
                 if r >= pair_threshold:
                     flags.append(SimilarityFlag(a, spec.function, b, round(r, 3), "student"))
                     flags.append(SimilarityFlag(b, spec.function, a, round(r, 3), "student"))
