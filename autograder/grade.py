@@ -181,6 +181,20 @@ def read_timestamp(folder: str) -> str | None:
     return text or None
 
 
+def _valid_timestamp(text: str | None, result: SubmissionResult) -> str | None:
+    """The timestamp if nbgrader can parse it (it ends up in the gradebook), else None with a note."""
+    if text is None:
+        return None
+    from nbgrader.utils import parse_utc
+
+    try:
+        parse_utc(text)
+    except Exception:  # the file travels with the submission: any content is possible
+        result.notes.append("timestamp.txt does not hold a date; the submission time is left unset")
+        return None
+    return text
+
+
 def file_sha256(path: str) -> str | None:
     try:
         with open(path, "rb") as fh:
@@ -297,7 +311,9 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
         for spec in course.specs:
             outcomes: list[CaseResult] = []
             skip = None
-            if spec.function not in own:
+            if sb.load_error:
+                skip = ("not run: your code could not be loaded (see the problems above)", "load_failed")
+            elif spec.function not in own:
                 skip = (f"{spec.function} is not defined in your answer cells", "missing_function")
             for case in spec.cases(seed, hidden=True):
                 if skip is not None:
@@ -389,12 +405,14 @@ def grade_submission(course: Course, student: str, seed: int | None = None, make
     result = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
                               graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
     make_sandbox = make_sandbox or default_sandbox_factory()
+    if os.path.islink(course.submission_dir(student)):
+        raise ValueError("the submission folder is a link, not a folder")
     with tempfile.TemporaryDirectory(prefix="grading-", dir=snapshot_root) as tmp:
         # 1. snapshot: from here on only the private copy is read
         copy = os.path.join(tmp, "submission")
         notes, left_out = snapshot(course.submission_dir(student), copy)
         result.notes.extend(notes)
-        result.timestamp = read_timestamp(copy)
+        result.timestamp = _valid_timestamp(read_timestamp(copy), result)
         nb_path = os.path.join(copy, f"{course.notebook_name}.ipynb")
         result.notebook_sha256 = file_sha256(nb_path)
         # 2. read

@@ -12,7 +12,9 @@ empty answers). Every run grades the same class from scratch in its own copy of 
 * ``python -m autograder grade`` logic (``grade_assignment``) with 1 and 2 workers: every
   submission in its own sandboxed worker (bubblewrap, namespaces, rlimits) with fresh hidden cases.
 
-Reported: wall seconds, submissions per second, speed-up over nbgrader, and scaling from 1 to 2 workers.
+Reported: wall seconds, submissions per second, speed-up over nbgrader, scaling from 1 to 2 workers, and
+the CPU time spent per submission by every process involved (which does not depend on what else the
+machine is doing, unlike the wall times).
 Both graders must grade every submission: the script checks the gradebook of each run.
 """
 from __future__ import annotations
@@ -67,16 +69,22 @@ def graded_count(course: str) -> int:
     return sum(1 for _, ok in rows if ok)
 
 
-def run_nbgrader(course: str) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process and of every finished descendant (kernels, sandboxes, grading processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def run_nbgrader(course: str) -> tuple[float, float]:
+    start, cpu = time.perf_counter(), cpu_seconds()
     factory.nbgrader(course, "autograde", ASSIGNMENT)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds() - cpu
 
 
-def run_pipeline(course: str, workers: int) -> float:
-    start = time.perf_counter()
+def run_pipeline(course: str, workers: int) -> tuple[float, float]:
+    start, cpu = time.perf_counter(), cpu_seconds()
     grade_assignment(course, ASSIGNMENT, workers=workers)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds() - cpu
 
 
 def main() -> None:
@@ -98,19 +106,21 @@ def main() -> None:
         for label, workers in plans:
             course = os.path.join(tmp, f"run{len(runs)}")
             shutil.copytree(base, course, symlinks=True)
-            seconds = run_nbgrader(course) if workers is None else run_pipeline(course, workers)
+            seconds, cpu = run_nbgrader(course) if workers is None else run_pipeline(course, workers)
             graded = graded_count(course)
             if graded != args.students:
                 raise SystemExit(f"{label}: only {graded} of {args.students} submissions were graded")
             runs.append({"grader": label, "workers": workers, "seconds": round(seconds, 2),
-                         "per_second": round(args.students / seconds, 2)})
+                         "per_second": round(args.students / seconds, 2),
+                         "cpu_ms_per_submission": round(1000 * cpu / args.students, 1)})
 
     ref = next((r for r in runs if r["workers"] is None), None)
-    print(f"\n{'grader':<24} {'seconds':>8} {'subs/s':>8} {'vs nbgrader':>12}")
+    print(f"\n{'grader':<24} {'seconds':>8} {'subs/s':>8} {'vs nbgrader':>12} {'CPU ms/sub':>11}")
     for r in runs:
         ratio = f"{ref['seconds'] / r['seconds']:.1f}x" if ref else "-"
         r["speedup_vs_nbgrader"] = round(ref["seconds"] / r["seconds"], 2) if ref else None
-        print(f"{r['grader']:<24} {r['seconds']:8.1f} {r['per_second']:8.2f} {ratio:>12}")
+        print(f"{r['grader']:<24} {r['seconds']:8.1f} {r['per_second']:8.2f} {ratio:>12} "
+              f"{r['cpu_ms_per_submission']:11.0f}")
     by_workers = {r["workers"]: r for r in runs if r["workers"] is not None}
     if 1 in by_workers and 2 in by_workers:
         print(f"\nscaling 1 -> 2 workers: {by_workers[1]['seconds'] / by_workers[2]['seconds']:.2f}x")

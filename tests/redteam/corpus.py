@@ -80,6 +80,7 @@ class Entry:
     notes: list[str] = field(default_factory=list)           # substrings among the notes
     diagnoses: dict[str, str] = field(default_factory=dict)  # test grade_id -> a diagnosis id seen
     written: str | None = None                    # expected state of derivation_1
+    timestamp: str | None = None                  # timestamp.txt (default: a valid one)
 
     def expected(self, grade_id: str) -> str:
         if grade_id in self.expect:
@@ -94,7 +95,8 @@ def t(fn: str) -> str:
 # -- structure transforms (pure functions of the cell list) --------------------------------------
 
 def _gid(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    nbg = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else None
+    return nbg.get("grade_id") if isinstance(nbg, dict) else None
 
 
 def drop_tests(cells):
@@ -147,6 +149,19 @@ def edit_locked(cells):
             c["source"] = "1.0  # full marks, please"
         if _gid(c) == "setup":
             c["source"] = "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+    return cells
+
+
+def junk_metadata(cells):
+    """Malformed metadata on cells that do not matter, and a source stored as a list of lines."""
+    cells[0]["metadata"] = {"nbgrader": "not a dict"}
+    cells.append({"cell_type": "code", "metadata": {"nbgrader": {"grade_id": ["a", "list"]}}, "source": 12,
+                  "outputs": "junk"})
+    cells.append({"cell_type": "unknown", "source": "x"})
+    cells.append("not even a cell")
+    for c in cells:
+        if isinstance(c, dict) and _gid(c) == "softmax":
+            c["source"] = c["source"].splitlines(keepends=True)
     return cells
 
 
@@ -346,6 +361,10 @@ except Exception:
     # ------------------------------------------------------------------ broken notebooks
     Entry("invalid_json", "a notebook cut in half", raw=truncate, base="correct",
           expect={t(fn): "zero" for fn in FUNCTIONS}, errors=["not valid JSON"], written="missing"),
+    Entry("junk_metadata", "cells with malformed metadata and sources; the answers are right",
+          transform=junk_metadata, clean=True),
+    Entry("bad_timestamp", "a timestamp.txt that is not a date", timestamp="yesterday, honest",
+          notes=["timestamp.txt does not hold a date"], clean=True),
     Entry("deleted_test_cells", "every test cell deleted; the answers are right", transform=drop_tests,
           notes=["cell 'test_softmax' was deleted"], clean=True),
     Entry("renamed_cells", "a test cell and an answer cell renamed; the answers are right",
@@ -376,6 +395,9 @@ except Exception:
     Entry("infinite_loop", "softmax_vjp never returns",
           answers={"softmax_vjp": "def softmax_vjp(logits, v):\n    while True:\n        pass\n"},
           expect={t("softmax_vjp"): "zero"}, diagnoses={t("softmax_vjp"): "timeout"}),
+    Entry("endless_loop_at_load", "a cell that never finishes when the notebook is loaded",
+          before=["while True:\n    pass\n"], expect={t(fn): "zero" for fn in FUNCTIONS},
+          errors=["loading your code failed: timed out"]),
     Entry("memory_bomb", "cross_entropy_grad allocates until it is stopped",
           answers={"cross_entropy_grad": "def cross_entropy_grad(logits, labels):\n    hoard = []\n"
                                          "    while True:\n        hoard.append(bytearray(1 << 27))\n"},

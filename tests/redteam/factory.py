@@ -90,7 +90,7 @@ def build_notebook(release: dict, entry: Entry, course: str, student: str, victi
 
 
 def make_submission(course: str, student: str, entry: Entry, victim: str = "honest_correct",
-                    assignment: str = ASSIGNMENT, timestamp: str = TIMESTAMP) -> str:
+                    assignment: str = ASSIGNMENT, timestamp: str | None = None) -> str:
     """Write submitted/<student>/<assignment>/ for ``entry``; returns the folder."""
     release_dir = os.path.join(course, "release", assignment)
     folder = os.path.join(course, "submitted", student, assignment)
@@ -115,7 +115,7 @@ def make_submission(course: str, student: str, entry: Entry, victim: str = "hone
             os.remove(os.path.join(folder, rel))
         os.symlink(fill(target, course, student, victim), os.path.join(folder, rel))
     with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
-        fh.write(timestamp + "\n")
+        fh.write((timestamp or entry.timestamp or TIMESTAMP) + "\n")
     return folder
 
 
