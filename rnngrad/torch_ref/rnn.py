@@ -19,7 +19,6 @@ __all__ = [
     "t_char_lm_loss", "t_char_lm_grad", "t_char_lm_truncated_grad", "t_char_lm_chunked_grad",
 ]
 
-_RNN_KEYS = ("W_x", "W_h", "b")
 _LM_KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
 
 
