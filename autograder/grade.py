@@ -45,6 +45,8 @@ from . import feedback, gradebook, notebook
 from .notebook import CodeUnit, NotebookError, ReleaseNotebook
 from .specs import CaseResult, Spec, specs_for
 
+#: After this many calls of one function that ended the worker, its other cases are not run.
+CRASHES_PER_FUNCTION = 2
 #: A submission folder larger than this (or with more files) is not copied in full.
 MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 MAX_SNAPSHOT_FILES = 500
@@ -302,8 +304,9 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
     """Call every graded function on every case in the sandbox; judge each value here.
 
     The sandbox restarts a crashed or timed-out worker by itself (reloading the code); after a
-    timeout the remaining cases of that function are not run, so one endless loop costs one
-    time limit, not one per case.
+    timeout (or CRASHES_PER_FUNCTION crashes) the remaining cases of that function are not run,
+    so one endless loop costs one time limit, and the worker's restarts are kept for the other
+    functions.
     """
     own = defined_names([u for u in units if u.from_student])
     with make_sandbox(loader_source(units)) as sb:
@@ -315,6 +318,7 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
                 skip = ("not run: your code could not be loaded (see the problems above)", "load_failed")
             elif spec.function not in own:
                 skip = (f"{spec.function} is not defined in your answer cells", "missing_function")
+            crashes = 0
             for case in spec.cases(seed, hidden=True):
                 if skip is not None:
                     outcomes.append(CaseResult(case.name, 0.0, case.points, False, *skip))
@@ -335,6 +339,9 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
                     note = f"{spec.function}: the worker stopped ({_first_line(call.error)})"
                     if note not in result.errors:
                         result.errors.append(note)
+                    crashes += 1
+                    if crashes >= CRASHES_PER_FUNCTION:   # keep the worker's restarts for the other functions
+                        skip = ("not run: the worker stopped in earlier cases of this function", "worker_crash")
                 outcomes.append(outcome)
                 if call.timed_out:
                     skip = ("not run: an earlier case of this function ran out of time", "timeout")

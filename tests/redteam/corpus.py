@@ -392,6 +392,14 @@ except Exception:
           answers={"softmax_jacobian": "def softmax_jacobian(logits):\n    import ctypes\n"
                                        "    return ctypes.string_at(0)\n"},
           expect={t("softmax_jacobian"): "zero"}),
+    Entry("crashes_in_three_functions", "three functions end the worker; the other two are right",
+          answers={"softmax_jacobian": "def softmax_jacobian(logits):\n    import ctypes\n"
+                                       "    return ctypes.string_at(0)\n",
+                   "softmax_vjp": "def softmax_vjp(logits, v):\n    import os\n    os._exit(1)\n",
+                   "cross_entropy_grad": "def cross_entropy_grad(logits, labels):\n    import os\n"
+                                         "    os.abort()\n"},
+          expect={t("softmax_jacobian"): "zero", t("softmax_vjp"): "zero", t("cross_entropy_grad"): "zero"},
+          diagnoses={t("softmax_jacobian"): "worker_crash", t("cross_entropy_grad"): "worker_crash"}),
     Entry("infinite_loop", "softmax_vjp never returns",
           answers={"softmax_vjp": "def softmax_vjp(logits, v):\n    while True:\n        pass\n"},
           expect={t("softmax_vjp"): "zero"}, diagnoses={t("softmax_vjp"): "timeout"}),
