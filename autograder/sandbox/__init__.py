@@ -6,7 +6,8 @@
 
 from .flags import Flag, static_flags
 from .protocol import ProtocolError
-from .sandbox import CallResult, Limits, Sandbox, SandboxError, SandboxUnavailable, WorkerPool, bwrap_command
+from .sandbox import (CallResult, Limits, Sandbox, SandboxError, SandboxUnavailable, WorkerPool, bwrap_command,
+                      isolation_mode)
 
 __all__ = [
     "CallResult",
@@ -18,5 +19,6 @@ __all__ = [
     "SandboxUnavailable",
     "WorkerPool",
     "bwrap_command",
+    "isolation_mode",
     "static_flags",
 ]

@@ -5,7 +5,12 @@ small fork server (``worker.py``) has imported numpy; each :class:`Sandbox` asks
 process with its own namespaces, uid and resource limits, sends it the student's source once, then sends
 "call f with these arrays" requests over a private socket (JSON header + npz payload, see ``protocol.py``).
 Every reply is decoded strictly and the wall-clock limits are enforced here, on the trusted side.
-See ``autograder/SECURITY.md`` for the threat model.
+
+The isolation mode is chosen automatically: a grader running as root starts bubblewrap without a user
+namespace and gives every submission its own host uid ("root" mode); an ordinary user starts bubblewrap with
+a user namespace and every submission gets a user namespace of its own with no capabilities ("userns" mode).
+If neither is possible :class:`SandboxUnavailable` says why. See ``autograder/SECURITY.md`` for the threat
+model and what differs between the two modes.
 """
 
 from __future__ import annotations
@@ -132,8 +137,22 @@ def _package_dirs(name: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS) -> list[str]:
-    """The bubblewrap command line that starts the fork server with control socket ``ctl_fd``."""
+def isolation_mode() -> str:
+    """The mode a new :class:`WorkerPool` uses here: "root" when the grader runs as root, else "userns"."""
+    return "root" if os.geteuid() == 0 else "userns"
+
+
+def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS, *,
+                  mode: str | None = None) -> list[str]:
+    """The bubblewrap command line that starts the fork server with control socket ``ctl_fd``.
+
+    ``mode`` is "root" or "userns" (default: :func:`isolation_mode`). In "userns" mode bubblewrap creates a
+    user namespace in which the fork server is uid 0, and the capabilities it keeps are those of that
+    namespace only (they act on the namespaces and mounts it makes, never on the host).
+    """
+    mode = isolation_mode() if mode is None else mode
+    if mode not in ("root", "userns"):
+        raise ValueError(f"mode must be 'root' or 'userns', got {mode!r}")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
@@ -142,8 +161,11 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
     if os.path.commonpath([exe, base]) != base:
         raise SandboxUnavailable(f"the interpreter {exe} is not inside its prefix {base}")
     inner_exe = "/sandbox/python/" + os.path.relpath(exe, base)
-    args = [
-        bwrap,
+    args = [bwrap]
+    if mode == "userns":
+        # The caller's uid and gid become 0 of a new user namespace (the only ids mapped there).
+        args += ["--unshare-user", "--uid", "0", "--gid", "0"]
+    args += [
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--hostname", "sandbox",
         "--die-with-parent", "--new-session",
@@ -151,6 +173,11 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
         "--cap-drop", "ALL",
         "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
         "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_KILL",
+    ]
+    if mode == "userns":
+        # The kernel lets a new user namespace map its parent's uid 0 only if its creator holds CAP_SETFCAP.
+        args += ["--cap-add", "CAP_SETFCAP"]
+    args += [
         "--clearenv",
         "--setenv", "LANG", "C.UTF-8", "--setenv", "LC_ALL", "C.UTF-8",
         "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
@@ -193,7 +220,7 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS)
         "--remount-ro", "/",
         "--chdir", "/tmp",
         inner_exe, "-I", "-S", "-B", "/sandbox/lib/worker.py", "zygote", str(ctl_fd),
-        "/sandbox/site",
+        "/sandbox/site", mode,
     ]
     return args
 
@@ -239,6 +266,10 @@ class WorkerPool:
         allow_unsandboxed: development only: if bubblewrap cannot start, run the fork server as a plain
             process instead (rlimits only, no isolation) and mark every result ``sandboxed=False``.
         limits: default :class:`Limits` for :meth:`sandbox`.
+
+    After :meth:`start`, ``mode`` tells how submissions are isolated: "root" (the grader is root; each
+    submission has its own host uid), "userns" (the grader is an ordinary user; each submission has its own
+    user namespace, but on the host every submission runs as the grader's uid) or "unsandboxed".
     """
 
     def __init__(self, workers: int = 2, *, allowed_imports: Iterable[str] | None = None,
@@ -249,6 +280,7 @@ class WorkerPool:
         self.limits = limits
         self.start_timeout = start_timeout
         self.sandboxed = True
+        self.mode: str | None = None
         self.proc: subprocess.Popen | None = None
         self._ctl: socket.socket | None = None
         self._lock = threading.Lock()
@@ -265,22 +297,19 @@ class WorkerPool:
 
     def _start_locked(self) -> None:
         try:
-            if os.geteuid() != 0:
-                raise SandboxUnavailable(
-                    "the sandbox runs each submission as its own unprivileged uid, which needs the grader "
-                    "to run as root (bubblewrap is then used without a user namespace)")
-            self._launch(sandboxed=True)
+            self._launch(isolation_mode())
         except SandboxUnavailable:
             if not self.allow_unsandboxed:
                 raise
-            self._launch(sandboxed=False)
+            self._launch("unsandboxed")
 
-    def _launch(self, sandboxed: bool) -> None:
+    def _launch(self, mode: str) -> None:
+        sandboxed = mode != "unsandboxed"
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         errlog = tempfile.TemporaryFile()
         try:
             if sandboxed:
-                cmd = bwrap_command(child.fileno(), self.allowed_imports)
+                cmd = bwrap_command(child.fileno(), self.allowed_imports, mode=mode)
             else:
                 self._site = tempfile.TemporaryDirectory(prefix="sandbox-site-")
                 for name in self.allowed_imports:
@@ -304,8 +333,16 @@ class WorkerPool:
             errlog.seek(0)
             detail = errlog.read().decode(errors="replace").strip()[-2000:]
             parent.close()
+            if mode == "userns":
+                raise SandboxUnavailable(
+                    "the sandbox did not start as an ordinary user (the grader is not root, so bubblewrap "
+                    f"must create an unprivileged user namespace): {detail or 'no output'}. Allow them "
+                    "(sysctl user.max_user_namespaces > 0; kernel.unprivileged_userns_clone=1 where that "
+                    "setting exists; on Ubuntu 24.04 and later an AppArmor profile that lets bwrap use "
+                    "them, or kernel.apparmor_restrict_unprivileged_userns=0), or run the grader as root")
             raise SandboxUnavailable(f"the sandbox did not start: {detail or 'no output'}")
         self.proc, self._ctl, self.sandboxed, self.errlog = proc, parent, sandboxed, errlog
+        self.mode = mode
         self.zygote_info = json.loads(hello)
 
     def close(self) -> None:
@@ -484,6 +521,11 @@ class Sandbox:
     def sandboxed(self) -> bool:
         """False only when running without bubblewrap (``allow_unsandboxed=True``)."""
         return self.pool.sandboxed
+
+    @property
+    def mode(self) -> str | None:
+        """How the submission is isolated: "root", "userns" or "unsandboxed" (see :class:`WorkerPool`)."""
+        return self.pool.mode
 
     @property
     def alive(self) -> bool:

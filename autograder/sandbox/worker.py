@@ -1,8 +1,10 @@
 """The program that runs inside the sandbox: a fork server ("zygote") and the per-submission worker.
 
 It is bound read-only into the sandbox next to ``protocol.py`` and imports nothing from the project. Started
-as ``python -I -S -B worker.py zygote CTL_FD SITE_DIR [unsandboxed]`` where SITE_DIR holds only the packages
-the submission may import (numpy):
+as ``python -I -S -B worker.py zygote CTL_FD SITE_DIR [MODE]`` where SITE_DIR holds only the packages the
+submission may import (numpy) and MODE is ``root`` (the default: the grader is root and bubblewrap runs
+without a user namespace), ``userns`` (the grader is an ordinary user: bubblewrap made a user namespace in
+which the fork server is uid 0) or ``unsandboxed`` (development only, no isolation):
 
 1. The zygote imports numpy once, tells the trusted side it is ready, then serves requests on the control
    socket ``CTL_FD`` (SOCK_SEQPACKET, one JSON object per message): ``spawn`` (with the submission's channel
@@ -10,7 +12,9 @@ the submission may import (numpy):
 2. For ``spawn`` it forks an intermediate process that unshares fresh mount, PID, network, IPC and UTS
    namespaces and forks the submission's *init* (PID 1 of the new PID namespace). Init mounts a private
    tmpfs on /tmp and a /proc for its namespace, forks the *serving* process, drops to the submission's own
-   unprivileged uid/gid and reaps orphans. Killing init kills every process of the submission.
+   unprivileged uid/gid and reaps orphans. Killing init kills every process of the submission. In ``userns``
+   mode init first enters a user namespace of the submission's own, in which the one host uid available (the
+   grader's) appears as the submission's uid, and then gives up every capability instead of switching uid.
 3. The serving process closes every descriptor but its channel, applies the resource limits, drops to the
    same uid/gid (no capabilities are left), and then loads the student's code and answers ``call`` requests.
 
@@ -39,8 +43,13 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 38, 36, 4
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_SET_SECUREBITS = 24, 47, 4, 28
+# SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP, SECBIT_KEEP_CAPS_LOCKED, SECBIT_NO_CAP_AMBIENT_RAISE and their locks
+SECUREBITS_LOCKED_DOWN = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 EXIT_SETUP_FAILED, EXIT_CHANNEL_BROKEN = 70, 75  # the serving process's own exit codes
 WATCH_PERIOD = 0.04  # seconds between two checks of the submissions' total memory
 
@@ -243,6 +252,46 @@ def _drop_privileges(uid: int, gid: int) -> None:
         raise OSError("privileges were not dropped")
 
 
+def _enter_user_namespace(uid: int, gid: int) -> None:
+    """Move into a new user namespace in which our one uid/gid of the parent namespace appears as uid/gid.
+
+    Used in ``userns`` mode, where the fork server is uid 0 of bubblewrap's user namespace and that is the
+    only id it has (it is the grader's own host uid). The new namespace belongs to this submission alone:
+    its processes count against their own RLIMIT_NPROC, and they hold no capability over any namespace or
+    mount made before it (all of them belong to the parent user namespace). Supplementary groups cannot be
+    changed here (``setgroups`` is denied, as the kernel requires for an unprivileged gid map).
+    """
+    outer_uid, outer_gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare user namespace")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {outer_uid} 1"), ("gid_map", f"{gid} {outer_gid} 1")):
+        with open(f"/proc/self/{name}", "w") as fh:
+            fh.write(text)
+    if os.getuid() != uid or os.getgid() != gid:
+        raise OSError("the user namespace's id maps did not take effect")
+
+
+def _drop_capabilities() -> None:
+    """Give up every capability for good: bounding and ambient sets cleared, securebits locked so that no
+    later execve() can restore any, then the effective, permitted and inheritable sets emptied; and
+    ``no_new_privs``. Checked afterwards in /proc/self/status."""
+    with open("/proc/sys/kernel/cap_last_cap") as fh:
+        last = int(fh.read())
+    for cap in range(last + 1):
+        _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop bounding capability")
+    _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+    _check(_libc.prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED_DOWN, 0, 0, 0), "securebits")
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # two (effective, permitted, inheritable) triples, all zero
+    _check(_libc.capset(header, data), "capset")
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    with open("/proc/self/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh if line.startswith("Cap"))
+    if any(int(fields[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")):
+        raise OSError("capabilities were not dropped")
+    if os.geteuid() == 0 or os.getegid() == 0:
+        raise OSError("the submission would run as uid 0 of its namespace")
+
+
 # System calls refused to student code (x86_64 numbers): namespaces, mounts, tracing other processes,
 # kernel interfaces with a history of privilege-escalation bugs, and io_uring (which bypasses this filter).
 _DENIED_SYSCALLS_X86_64 = {
@@ -315,14 +364,23 @@ def _close_fds(keep: set[int]) -> None:
                 pass
 
 
-def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
-    """PID 1 of the submission's namespaces: set up the mounts, fork the server, drop privileges, reap."""
+def _submission_init(chan: int, cfg: dict, mode: str) -> None:
+    """PID 1 of the submission's namespaces: set up the mounts, fork the server, drop privileges, reap.
+
+    ``mode``: "root", "userns" or "unsandboxed" (see the module's docstring).
+    """
+    isolate = mode != "unsandboxed"
     if isolate:
         _mount("none", "/", None, MS_REC | MS_PRIVATE)
         _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},nr_inodes=4096,mode=0700")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         os.chdir("/tmp")
-        os.chown("/tmp", cfg["uid"], cfg["gid"])
+        if mode == "userns":
+            # After the mounts: from inside its own user namespace init could no longer make them. /tmp is
+            # owned by our uid, which is what the submission's uid maps to.
+            _enter_user_namespace(cfg["uid"], cfg["gid"])
+        else:
+            os.chown("/tmp", cfg["uid"], cfg["gid"])
     devnull = os.open("/dev/null", os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(devnull, target)
@@ -333,7 +391,10 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
             _close_fds({chan})
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             _apply_limits(cfg)
-            if isolate:
+            if mode == "userns":
+                _drop_capabilities()
+                _install_seccomp()
+            elif isolate:
                 _drop_privileges(cfg["uid"], cfg["gid"])
                 _install_seccomp()
         except BaseException:  # noqa: BLE001
@@ -345,7 +406,12 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
         os._exit(0)
     os.close(chan)
     _close_fds(set())
-    if isolate:
+    if mode == "userns":
+        _drop_capabilities()
+        # The uid did not change, so the kernel left init dumpable: make it so by hand, as it is in root mode,
+        # so that the submission's code (same uid) cannot read or write init's memory or environment.
+        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable")
+    elif isolate:
         _drop_privileges(cfg["uid"], cfg["gid"])
     # Reap everything; leave with the server's status once it is gone (the kernel then kills the rest).
     while True:
@@ -363,11 +429,12 @@ def _submission_init(chan: int, cfg: dict, isolate: bool) -> None:
 
 # ------------------------------------------------------------------------------------------ zygote
 class Zygote:
-    def __init__(self, ctl: socket.socket, isolate: bool):
+    def __init__(self, ctl: socket.socket, mode: str):
         self.ctl = ctl
-        self.isolate = isolate
+        self.mode = mode
+        self.isolate = mode != "unsandboxed"
         self.children: dict[int, int | None] = {}  # init pid -> wait status (None while running)
-        self.watch: dict[int, tuple[int, int]] = {}  # uid -> (init pid, resident bytes allowed in total)
+        self.watch: dict[int, int] = {}  # init pid -> resident bytes allowed for its processes in total
         self.reasons: dict[int, str] = {}  # init pid -> why the fork server killed it
 
     def send(self, message: dict) -> None:
@@ -394,7 +461,7 @@ class Zygote:
                     if not self.isolate:
                         os.setsid()
                     try:
-                        _submission_init(chan, cfg, self.isolate)
+                        _submission_init(chan, cfg, self.mode)
                     except BaseException:  # noqa: BLE001 - reported on the fork server's stderr
                         traceback.print_exc()
                     finally:
@@ -418,34 +485,57 @@ class Zygote:
         pid = int(data)
         self.children[pid] = None
         if self.isolate and cfg.get("total_memory_bytes"):
-            self.watch[cfg["uid"]] = (pid, int(cfg["total_memory_bytes"]))
+            self.watch[pid] = int(cfg["total_memory_bytes"])
         return pid
 
     def check_memory(self) -> None:
         """Kill any submission whose processes together hold more resident memory than allowed.
 
-        RLIMIT_AS bounds each process; this bounds their sum (a fork bomb of memory hogs), by uid, since
-        every submission runs as its own uid. It runs every few hundredths of a second.
+        RLIMIT_AS bounds each process; this bounds their sum (a fork bomb of memory hogs). A submission's
+        processes are its init and init's descendants: in a PID namespace every orphan is re-parented to a
+        process of the same namespace, so none leaves init's tree. (Not by uid: in ``userns`` mode every
+        submission has the grader's uid.) It runs every few hundredths of a second.
         """
         if not self.watch:
             return
         page = os.sysconf("SC_PAGE_SIZE")
-        used: dict[int, int] = {}
+        parent: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
-                with open(f"/proc/{entry}/status") as fh:
-                    uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
-                if uid in self.watch:
-                    with open(f"/proc/{entry}/statm") as fh:
-                        fields = fh.read().split()
-                    # resident minus file-backed pages: the process's anonymous memory
-                    used[uid] = used.get(uid, 0) + (int(fields[1]) - int(fields[2])) * page
-            except (OSError, StopIteration, ValueError, IndexError):
+                with open(f"/proc/{entry}/stat") as fh:
+                    stat = fh.read()
+                # the command name (2nd field) may hold spaces and parentheses; the parent pid is 2 after it
+                parent[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-        for uid, total in used.items():
-            pid, allowed = self.watch[uid]
+        owner: dict[int, int | None] = {}
+
+        def init_of(pid: int) -> int | None:
+            path = []
+            while pid not in owner and pid not in self.watch and pid in parent and pid > 1 and len(path) < 4096:
+                path.append(pid)
+                pid = parent[pid]
+            found = owner.get(pid, pid if pid in self.watch else None)
+            for p in path:
+                owner[p] = found
+            return found
+
+        used: dict[int, int] = {}
+        for pid in parent:
+            init = init_of(pid)
+            if init is None:
+                continue
+            try:
+                with open(f"/proc/{pid}/statm") as fh:
+                    fields = fh.read().split()
+                # resident minus file-backed pages: the process's anonymous memory
+                used[init] = used.get(init, 0) + (int(fields[1]) - int(fields[2])) * page
+            except (OSError, ValueError, IndexError):
+                continue
+        for pid, total in used.items():
+            allowed = self.watch[pid]
             if total > allowed and self.children.get(pid, 0) is None:
                 self.reasons[pid] = f"memory: its processes together held {total} bytes, over {allowed}"
                 try:
@@ -491,9 +581,7 @@ class Zygote:
                     break
                 if got == pid:
                     self.children[pid] = status
-        for uid, (watched, _) in list(self.watch.items()):
-            if watched == pid:
-                del self.watch[uid]
+        self.watch.pop(pid, None)
         return self.children.pop(pid)
 
     def serve(self) -> None:
@@ -548,8 +636,10 @@ class Zygote:
 
 def main(argv: list[str]) -> None:
     global _protocol
-    mode, ctl_fd, site_dir = argv[1], int(argv[2]), argv[3]
-    isolate = len(argv) < 5 or argv[4] != "unsandboxed"
+    role, ctl_fd, site_dir = argv[1], int(argv[2]), argv[3]
+    mode = argv[4] if len(argv) > 4 else "root"
+    if mode not in ("root", "userns", "unsandboxed"):
+        raise SystemExit(f"unknown mode {mode!r}")
     sys.path.append(site_dir)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
@@ -563,8 +653,9 @@ def main(argv: list[str]) -> None:
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "subreaper")
     import numpy  # noqa: F401  (the point of the fork server: imported once, shared by every submission)
 
-    zygote = Zygote(ctl, isolate)
-    zygote.send({"ok": True, "ready": True, "numpy": numpy.__version__, "pid": os.getpid(), "mode": mode})
+    zygote = Zygote(ctl, mode)
+    zygote.send({"ok": True, "ready": True, "numpy": numpy.__version__, "pid": os.getpid(), "role": role,
+                 "mode": mode})
     zygote.serve()
 
 
