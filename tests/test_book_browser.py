@@ -1,7 +1,7 @@
 """Open every page of the built book in headless Chromium, served from 127.0.0.1 only.
 
 Checks: no JavaScript errors, math typeset by the site's own MathJax (no raw TeX left),
-every image loaded, every internal link (and its anchor) resolves, and no request leaves
+exercise solutions folded until opened, every image loaded, every internal link (and its anchor) resolves, and no request leaves
 127.0.0.1. A full-page screenshot of each chapter goes to artifacts/screenshots/.
 """
 from __future__ import annotations
@@ -56,6 +56,12 @@ MATH_STATE_JS = """async () => {
 
 IMAGES_JS = """() => Array.from(document.images)
   .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute('src'))"""
+
+# Solutions start folded: every child of a solution except its title takes no space and is not visible.
+SHOWN_SOLUTIONS_JS = """() => Array.from(document.querySelectorAll('div.solution'))
+  .filter(sol => Array.from(sol.children).some(c => !c.classList.contains('admonition-title')
+    && getComputedStyle(c).visibility !== 'hidden' && c.getBoundingClientRect().height > 0))
+  .map(sol => sol.id)"""
 
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"""
 
@@ -167,6 +173,9 @@ def test_every_page_renders_offline(site, browser_context):
         broken_images = page.evaluate(IMAGES_JS)
         if broken_images:
             errors.append(f"images that did not load: {broken_images}")
+        shown = page.evaluate(SHOWN_SOLUTIONS_JS)
+        if shown:
+            errors.append(f"solutions visible before they are opened: {shown}")
         for href in sorted(set(page.evaluate(LINKS_JS))):
             bad = _check_link(html, base, href)
             if bad:
