@@ -41,6 +41,9 @@ def test_only_book_pages_are_read():
     stray = sorted(p for p in html if not p.startswith(("book/", "_static/"))
                    and p not in {"index.html", "genindex.html", "search.html", "py-modindex.html"})
     assert not stray, stray
+    log = re.sub(r"\x1b\[[0-9;]*m", "", build.log)
+    read = re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", log)
+    assert read and all(doc.startswith("book/") for doc in read), read
 
 
 def test_pages_are_executed_with_the_project_environment():
