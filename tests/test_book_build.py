@@ -1,9 +1,10 @@
 """The book builds from a clean state with warnings as errors; every page's checks run during the build."""
 import re
+import subprocess
 
 import pytest
 
-from book_site import REPO, built_book
+from book_site import JUPYTER_BOOK, REPO, built_book
 
 pytestmark = pytest.mark.slow
 
@@ -64,3 +65,22 @@ def test_no_asset_is_loaded_from_outside_the_site():
     offenders = [p.name for p in build.html.rglob("*.html") if pattern.search(p.read_text())]
     assert not offenders, offenders
     assert (build.html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_a_failing_check_on_a_page_fails_the_build(tmp_path):
+    """The book's configuration turns a failing assert in a page's code into a failed build."""
+    (tmp_path / "book").mkdir()
+    for shared in ("_ext", "_static", "references.bib"):
+        (tmp_path / "book" / shared).symlink_to(REPO / "book" / shared)
+    (tmp_path / "_config.yml").write_text((REPO / "_config.yml").read_text())
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    (tmp_path / "book" / "intro.md").write_text(
+        "---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
+        "# A page with a wrong formula\n\n"
+        "```{code-cell} ipython3\nimport numpy as np\n"
+        "assert np.isclose(np.tanh(0.5) ** 2, 1 - np.tanh(0.5)), 'wrong derivative'\n```\n")
+    proc = subprocess.run([str(JUPYTER_BOOK), "build", str(tmp_path), "-W", "-n", "--keep-going"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    assert proc.returncode != 0, log[-3000:]
+    assert "AssertionError: wrong derivative" in log, log[-3000:]
