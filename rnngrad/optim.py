@@ -99,7 +99,7 @@ def adagrad_update(params, grads, memory, lr, eps=1e-8) -> tuple[dict, dict]:
     lr = _positive("lr", lr)
     eps = _positive("eps", eps)
     dims = Dims()
-    params = _float_dict("params", params, dims)
+    params = _float_dict("params", params, dims, like=params)   # binds every size, for grads and memory
     grads = _float_dict("grads", grads, dims, like=params)
     memory = _float_dict("memory", memory, dims, like=params)
     new_memory = {k: memory[k] + grads[k] * grads[k] for k in params}
