@@ -28,19 +28,61 @@ Letter = Union[str, int]
 
 
 class RnngradInputError(ValueError):
-    """Base class of every bad-input error raised by rnngrad (a ValueError)."""
+    """Base class of every bad-input error raised by rnngrad (a ValueError).
+
+    The message starts with the argument's name, then says what was expected and what came.
+
+    Example:
+        >>> import numpy as np
+        >>> from rnngrad import softmax_jacobian
+        >>> try:
+        ...     softmax_jacobian(np.zeros((2, 2, 3)))
+        ... except RnngradInputError as exc:
+        ...     print(str(exc))
+        logits: expected 2 axes (N, C), got 3 axes with shape (2, 2, 3)
+    """
 
 
 class ShapeError(RnngradInputError):
-    """An argument has the wrong number of axes or a size that disagrees with another argument."""
+    """An argument has the wrong number of axes or a size that disagrees with another argument.
+
+    Example:
+        >>> import numpy as np
+        >>> dims = Dims(H=4)
+        >>> try:
+        ...     dims.float_array("b", np.zeros(3), ("H",))
+        ... except ShapeError as exc:
+        ...     print(str(exc))
+        b: expected shape (H,) with H=4 (from the call), got (3,)
+    """
 
 
 class DTypeError(RnngradInputError, TypeError):
-    """An argument has a dtype that cannot hold the values asked for (e.g. integers where floats are needed)."""
+    """An argument has a dtype that cannot hold the values asked for (e.g. integers where floats are needed).
+
+    It is also a ``TypeError``, so code that catches either keeps working.
+
+    Example:
+        >>> import numpy as np
+        >>> try:
+        ...     Dims().float_array("x", np.arange(3), None)
+        ... except TypeError as exc:
+        ...     print(type(exc).__name__, str(exc))
+        DTypeError x: expected a floating-point array, got dtype int64
+    """
 
 
 class NonFiniteError(RnngradInputError):
-    """An argument contains NaN or infinity."""
+    """An argument contains NaN or infinity, so no derivative computed from it would mean anything.
+
+    Example:
+        >>> import numpy as np
+        >>> try:
+        ...     Dims().float_array("W_h", np.array([[1.0, np.nan]]), ("H", 2))
+        ... except NonFiniteError as exc:
+        ...     print(str(exc))
+        W_h: expected finite values, got 1 NaN or infinite entry
+    """
 
 
 def _shape_text(letters: Sequence[Letter]) -> str:

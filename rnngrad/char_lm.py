@@ -181,6 +181,11 @@ class TrainResult:
         grad_norms: (steps,) global gradient norm of each step before clipping.
         vocab: the characters, sorted; index i of the model is ``vocab[i]``.
         h: (1, H) hidden state after the last chunk.
+
+    Example:
+        >>> res = train_char_lm("abab" * 4, hidden_size=4, seq_len=3, steps=5)
+        >>> res.vocab, res.losses.shape, res.h.shape, res.decode(res.encode("ba"))
+        ('ab', (5,), (1, 4), 'ba')
     """
 
     params: dict
