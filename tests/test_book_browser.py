@@ -26,6 +26,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+MAX_SHOT_HEIGHT = 16_000
 REDIRECT = re.compile(r'<meta http-equiv="Refresh" content="0; url=([^"]+)"', re.I)
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\frac|\\partial|\\begin\{")
 
@@ -91,7 +93,7 @@ def browser_context():
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900})
+            viewport=VIEWPORT)
         yield context
         context.close()
     shutil.rmtree(profile, ignore_errors=True)
@@ -181,7 +183,10 @@ def test_every_page_renders_offline(site, browser_context):
             if bad:
                 errors.append(f"broken link {bad}")
         if rel.startswith("book/"):
-            page.screenshot(path=str(SCREENSHOTS / (Path(rel).stem + ".png")), full_page=True)
+            # the whole page, up to Chromium's largest texture (the API appendix is longer)
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
+            page.screenshot(path=str(SCREENSHOTS / (Path(rel).stem + ".png")), full_page=True,
+                            clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height})
         page.close()
         if errors:
             problems[rel] = errors
