@@ -14,7 +14,7 @@ shown, because that would be a way to copy hidden inputs out.
 """
 from __future__ import annotations
 
-__all__ = ["autograded_notebook", "write_autograded", "comment_for", "test_cell_text", "case_line"]
+__all__ = ["autograded_notebook", "autograded_text", "write_autograded", "comment_for", "test_cell_text", "case_line"]
 
 import builtins
 import json
@@ -118,15 +118,20 @@ def autograded_notebook(course, result) -> dict:
     return nb
 
 
+def autograded_text(course, result) -> str:
+    """The autograded notebook as the JSON text written to disk."""
+    return json.dumps(autograded_notebook(course, result), indent=1)
+
+
 def write_autograded(course, result) -> str:
     """Write autograded/<student>/<assignment>/<assignment>.ipynb (+ timestamp.txt); returns the path."""
     folder = os.path.join(course.autograded_dir, result.student, course.assignment)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{course.notebook_name}.ipynb")
-    nb = autograded_notebook(course, result)
+    text = result.autograded_text or autograded_text(course, result)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ipynb")
     with os.fdopen(fd, "w") as fh:
-        json.dump(nb, fh, indent=1)
+        fh.write(text)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     stamp = os.path.join(folder, "timestamp.txt")

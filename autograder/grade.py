@@ -73,6 +73,7 @@ class SubmissionResult:
     graded_at: str | None = None
     seconds: float = 0.0
     notebook: dict | None = field(default=None, repr=False, metadata={"log": False})
+    autograded_text: str | None = field(default=None, repr=False, metadata={"log": False})
 
     @property
     def total(self) -> float:
@@ -534,6 +535,9 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
         workers = max(1, int(workers))
         with gradebook.batch_mode(gb), _graders(course, workers, limits or Limits()) as submit:
             futures = [submit(s, seed) for s in todo]
+            # while the first submissions are graded: the rows nbgrader needs for each of them
+            for student in todo:
+                gradebook.ensure_submission(gb, assignment, course.notebook_name, student)
             for fut in as_completed(futures):
                 res = fut.result()
                 record(course, gb, res)     # only this thread writes, one submission at a time
@@ -594,7 +598,9 @@ def _grade_safely(course: Course, student: str, seed, make_sandbox) -> Submissio
     """grade_submission, turning any unexpected failure into a zero with a reason, so the
     batch always completes and nothing is left pending."""
     try:
-        return grade_submission(course, student, seed=seed, make_sandbox=make_sandbox)
+        res = grade_submission(course, student, seed=seed, make_sandbox=make_sandbox)
+        res.autograded_text = feedback.autograded_text(course, res)   # encoded here, written by the caller
+        return res
     except Exception as exc:  # a bug or an environment failure: grade 0, say why, keep going
         res = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
                                graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
@@ -607,4 +613,5 @@ def _grade_safely(course: Course, student: str, seed, make_sandbox) -> Submissio
         res.written = {gid: "answered" for gid in course.release.written}
         score(course, res)
         res.notebook = notebook.rebuild(None, course.release, None)
+        res.autograded_text = feedback.autograded_text(course, res)
         return res

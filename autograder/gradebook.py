@@ -108,6 +108,27 @@ def stored_scores(gb: Gradebook, assignment: str, notebook: str, student: str) -
     return {g.name: g.auto_score for g in sub.grades}
 
 
+def ensure_submission(gb: Gradebook, assignment: str, notebook: str, student: str):
+    """The student's SubmittedNotebook, creating the student and an ungraded submission if needed.
+
+    Creating commits (nbgrader's ``add_student`` / ``add_submission`` do), which is harmless:
+    an ungraded submission is what nbgrader itself leaves before it runs a notebook.
+    """
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        gb.add_student(student)
+    try:
+        gb.find_submission(assignment, student)
+    except MissingEntry:
+        with warnings.catch_warnings():
+            # nbgrader's add_submission builds rows before adding them to the session; SQLAlchemy
+            # warns about it (nbgrader autograde shows the same warning). The rows are stored.
+            warnings.simplefilter("ignore", SAWarning)
+            gb.add_submission(assignment, student)
+    return gb.find_submission_notebook(notebook, assignment, student)
+
+
 def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
     """Store one graded submission in one transaction and return the scores that changed.
 
@@ -119,21 +140,9 @@ def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
     """
     assignment, student = result.assignment, result.student
     try:
-        try:
-            gb.find_student(student)
-        except MissingEntry:
-            gb.add_student(student)                 # (commits: an empty student row is harmless)
-        try:
-            submission = gb.find_submission(assignment, student)
-        except MissingEntry:
-            with warnings.catch_warnings():
-                # nbgrader's add_submission builds rows before adding them to the session; SQLAlchemy
-                # warns about it (nbgrader autograde shows the same warning). The rows are stored.
-                warnings.simplefilter("ignore", SAWarning)
-                submission = gb.add_submission(assignment, student)   # (commits an ungraded skeleton)
+        sub = ensure_submission(gb, assignment, notebook, student)
         if result.timestamp:
-            submission.timestamp = parse_utc(result.timestamp)
-        sub = gb.find_submission_notebook(notebook, assignment, student)
+            sub.assignment.timestamp = parse_utc(result.timestamp)
         changes = []
         # one query for the grades with their cell names (instead of one lazy load per grade)
         grades = gb.db.query(Grade, BaseCell.name).join(BaseCell, Grade.cell_id == BaseCell.id)\
