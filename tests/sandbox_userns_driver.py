@@ -192,6 +192,28 @@ def bomb():
     return n
 """
 
+HOLD = """
+import os, time
+def hold(k):
+    for _ in range(k):
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    return k
+def forks():
+    n = 0
+    while n < 50:
+        try:
+            pid = os.fork()
+        except OSError:
+            return n
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        n += 1
+    return n
+"""
+
 MEMORY = """
 import os, time
 import numpy as np
@@ -313,6 +335,17 @@ def main() -> None:
         out["fork_bomb"] = dict(outcome(r), during=len(during), left=wait_gone(during),
                                 spawn_after=subprocess_works())
 
+        # The process limit is the submission's own, although every submission has the grader's host uid:
+        # B may start exactly max_processes - 2 (its init and worker) while A and the grader hold many more.
+        a = load(pool, HOLD, Limits(max_processes=10, wall_seconds_per_call=5))
+        b = load(pool, HOLD, Limits(max_processes=4, wall_seconds_per_call=5))
+        held = a.call("hold", [6], {})
+        grader_uid_processes = sum(1 for e in os.listdir("/proc") if e.isdigit() and _uid_of(e) == os.getuid())
+        forked = b.call("forks", [], {})
+        a.close()
+        b.close()
+        out["nproc"] = {"held": outcome(held), "forked": outcome(forked), "same_uid_processes": grader_uid_processes}
+
         memory = Limits(memory_bytes=256 << 20, wall_seconds_per_call=10)
         with pool.sandbox(textwrap.dedent(MEMORY), limits=memory) as sb:
             out["memory_huge"] = outcome(sb.call("huge", [], {}))
@@ -345,8 +378,16 @@ def main() -> None:
         during, bwrap = submission_processes(pool), pool.proc.pid
     finally:
         pool.close()
-    out["pool_close"] = {"during": len(during), "left": wait_gone(during), "bwrap_left": os.path.exists(f"/proc/{bwrap}")}
+    out["pool_close"] = {"during": len(during), "left": wait_gone(during),
+                         "bwrap_left": os.path.exists(f"/proc/{bwrap}")}
     print(json.dumps(out, default=lambda o: o.tolist() if hasattr(o, "tolist") else repr(o)))
+
+
+def _uid_of(pid: str) -> int | None:
+    try:
+        return int(_status(int(pid))["Uid"].split()[0])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def subprocess_works() -> bool:

@@ -2,7 +2,8 @@
 
 Most tests share one warm fork server (``pool``); each ``with pool.sandbox(...)`` is a fresh submission with
 its own namespaces and uid. Host-side checks (process table, files, listening sockets) are done here, in the
-trusted process.
+trusted process. They find a submission's processes by its host uid, so they need the root mode (the test
+process is root); ``test_sandbox_userns.py`` runs a grader as an ordinary user.
 """
 
 from __future__ import annotations
@@ -340,6 +341,7 @@ def test_environment_is_minimal_and_privileges_are_gone(pool, monkeypatch):
         assert not any(k.startswith("NBGRADER") or k.startswith("JUPYTER") for k in v["env"])
         assert set(v["env"]) <= {"LANG", "LC_ALL", "HOME", "TMPDIR", "PATH", "LD_LIBRARY_PATH", "PWD",
                                  "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+        assert sb.mode == "root"
         assert v["uid"] == sb.uid and v["gid"] == sb.uid and v["uid"] >= sandbox_module.UID_BASE
         assert v["caps"] == "0000000000000000" and v["nnp"] == "1" and v["groups"] == []
         assert v["pids"] == [1, 2]  # its own init and itself: no other process is visible

@@ -245,6 +245,14 @@ def test_fork_bomb_is_bounded_and_leaves_nothing(report):
     assert f["left"] == [] and f["spawn_after"] is True
 
 
+def test_process_limit_is_per_submission_although_the_host_uid_is_shared(report):
+    n = report["nproc"]
+    assert n["held"]["ok"] and n["held"]["value"] == 6, n
+    # far more processes of that host uid exist (the grader, bubblewrap, the other submission) than B's limit
+    assert n["same_uid_processes"] >= 12
+    assert n["forked"]["ok"] and n["forked"]["value"] == 2, n  # max_processes=4 minus its init and worker
+
+
 def test_memory_bombs(report):
     huge, grow, hogs = report["memory_huge"], report["memory_grow"], report["memory_hogs"]
     assert not huge["ok"] and "MemoryError" in huge["error"], huge
@@ -272,8 +280,11 @@ def test_daemon_does_not_outlive_the_submission_nor_the_pool(report):
 
 
 # ------------------------------------------------------------------------------------------ refusal
-FAKE_BWRAP = """#!/bin/sh
-echo "bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces." >&2
+# What Debian's bubblewrap prints where unprivileged user namespaces are disabled.
+BWRAP_REFUSAL = ("bwrap: No permissions to create new namespace, likely because the kernel does not allow "
+                 "non-privileged user namespaces.")
+FAKE_BWRAP = f"""#!/bin/sh
+echo "{BWRAP_REFUSAL}" >&2
 exit 1
 """
 

@@ -305,6 +305,13 @@ class WorkerPool:
 
     def _launch(self, mode: str) -> None:
         sandboxed = mode != "unsandboxed"
+        if mode == "userns" and _kernel_version() < (5, 14):
+            # Before 5.14 RLIMIT_NPROC counted every process of the host uid: in this mode that is the grader's
+            # own, so the per-submission process limit would be wrong.
+            raise SandboxUnavailable(
+                f"the sandbox needs Linux 5.14 or later to run as an ordinary user (this is "
+                f"{os.uname().release}: the process limit of a submission would count the grader's own "
+                "processes); run the grader as root")
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         errlog = tempfile.TemporaryFile()
         try:
@@ -464,6 +471,14 @@ class WorkerPool:
 
         with ThreadPoolExecutor(max_workers=self.workers) as ex:
             return list(ex.map(one, list(items)))
+
+
+def _kernel_version() -> tuple[int, int]:
+    parts = os.uname().release.split(".")
+    try:
+        return int(parts[0]), int("".join(c for c in parts[1].split("-")[0] if c.isdigit()) or 0)
+    except (IndexError, ValueError):
+        return (0, 0)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -408,11 +408,13 @@ def _submission_init(chan: int, cfg: dict, mode: str) -> None:
     _close_fds(set())
     if mode == "userns":
         _drop_capabilities()
-        # The uid did not change, so the kernel left init dumpable: make it so by hand, as it is in root mode,
-        # so that the submission's code (same uid) cannot read or write init's memory or environment.
-        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable")
     elif isolate:
         _drop_privileges(cfg["uid"], cfg["gid"])
+    if isolate:
+        # The submission's code has init's uid: without this it could read or write init's memory and
+        # environment through /proc/1 (the kernel clears the flag on a uid change only if fs.suid_dumpable
+        # is 0, and in userns mode the uid does not change at all).
+        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable")
     # Reap everything; leave with the server's status once it is gone (the kernel then kills the rest).
     while True:
         try:
