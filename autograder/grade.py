@@ -20,9 +20,10 @@ Steps for one submission (``grade_submission``), in order:
                       seed drawn now), and judge each returned value in this process.
 6. ``score``          per test cell, the sum of its cases' points; 0 for what is missing.
 
-Then, in the calling thread and in this order (``record``): the gradebook transaction,
-the autograded notebook that ``nbgrader generate_feedback`` turns into feedback, and the
-grading log (whose presence marks the submission as done for a resumed run).
+Submissions are graded by ``workers`` threads or processes; their results come back to the
+calling thread, the only one that writes, which stores each in this order (``record``): the
+gradebook transaction, the autograded notebook that ``nbgrader generate_feedback`` turns into
+feedback, and the grading log (whose presence marks the submission as done for a resumed run).
 """
 from __future__ import annotations
 
@@ -562,12 +563,24 @@ def _graders(course: Course, workers: int, limits):
 
     if workers == 1:
         with WorkerPool(1, limits=limits) as pool, ThreadPoolExecutor(max_workers=1) as threads:
-            yield lambda student, seed: threads.submit(_grade_safely, course, student, seed, pool.sandbox)
+            with _cancel_on_error(threads):
+                yield lambda student, seed: threads.submit(_grade_safely, course, student, seed, pool.sandbox)
         return
     ctx = multiprocessing.get_context("fork")   # children inherit the loaded course and specs
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_process_start,
                              initargs=(course, limits)) as procs:
-        yield lambda student, seed: procs.submit(_process_grade, student, seed)
+        with _cancel_on_error(procs):
+            yield lambda student, seed: procs.submit(_process_grade, student, seed)
+
+
+@contextlib.contextmanager
+def _cancel_on_error(executor):
+    """If the batch stops (an error, Ctrl-C), do not grade the submissions still queued."""
+    try:
+        yield
+    except BaseException:
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 _PROCESS: dict = {}
