@@ -733,6 +733,18 @@ def test_refuses_to_run_without_bubblewrap(monkeypatch):
     assert all(map(gone, pids))
 
 
+def test_pool_refuses_to_start_when_submissions_cannot_run(monkeypatch):
+    """The fork server starts, but a submission could only run as uid 0, which the worker refuses: the pool
+    must refuse at once, with the reason, instead of failing every submission's load later."""
+    monkeypatch.setattr(sandbox_module, "UID_BASE", 0)
+    monkeypatch.setattr(sandbox_module, "UID_SPAN", 1)
+    pool = WorkerPool(1)
+    with pytest.raises(SandboxUnavailable, match="cannot run a submission") as info:
+        pool.start()
+    assert "could not set up the submission" in str(info.value), info.value
+    assert pool.proc is None  # nothing left running
+
+
 def test_limits_are_checked():
     with pytest.raises(ValueError, match="cpu_seconds"):
         Limits(cpu_seconds=0)

@@ -253,6 +253,9 @@ def _describe_status(status: int | None, reason: str | None, limits: Limits) -> 
         return "the worker could not apply its limits or drop its privileges"
     if code == 75:
         return "the worker's channel was closed or broken by the code"
+    if code in (71, 72):
+        return ("the sandbox could not set up the submission's process (namespaces, mounts or dropping "
+                "privileges failed)")
     return f"the worker exited with status {code} (the code ended its own process)"
 
 
@@ -351,6 +354,35 @@ class WorkerPool:
         self.proc, self._ctl, self.sandboxed, self.errlog = proc, parent, sandboxed, errlog
         self.mode = mode
         self.zygote_info = json.loads(hello)
+        if sandboxed:
+            self._self_test()
+
+    def _self_test(self) -> None:
+        """Run one trivial submission right away. A machine where the fork server starts but submissions
+        cannot (e.g. no user namespace left for them, a setting that forbids mounts) must refuse here, with
+        the reason, rather than grade every submission as code that failed to load."""
+        sb = Sandbox("def probe():\n    return 41 + 1\n", pool=self,
+                     limits=Limits(wall_seconds_per_call=20, wall_seconds_total=40, max_restarts=0))
+        problem = None
+        try:
+            sb.uid = self._new_uid()
+            failure = sb._start()
+            if failure is not None:
+                problem = failure.error
+            else:
+                result = sb.call("probe", [], {})
+                if not (result.ok and result.value == 42):
+                    problem = result.error or f"the probe returned {result.value!r}"
+        except SandboxError as exc:
+            problem = str(exc)
+        finally:
+            sb.close()
+        if problem is not None:
+            detail = self.diagnostics().strip()[-2000:]
+            mode = self.mode
+            self.close()
+            raise SandboxUnavailable(f"the sandbox started but cannot run a submission ({mode} mode): {problem}"
+                                     + (f"\n{detail}" if detail else ""))
 
     def close(self) -> None:
         """Kill the fork server and, with it, every process of every submission it started."""
