@@ -84,3 +84,15 @@ def test_a_failing_check_on_a_page_fails_the_build(tmp_path):
     log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     assert proc.returncode != 0, log[-3000:]
     assert "AssertionError: wrong derivative" in log, log[-3000:]
+
+
+def test_figures_are_drawn_by_the_build_not_committed():
+    """Every image of the site comes out of a page's code; the sources hold no image files."""
+    committed = [p.relative_to(REPO).as_posix() for p in (REPO / "book").rglob("*")
+                 if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".svg"}
+                 and "_static/mathjax" not in p.as_posix()]
+    assert not committed, committed
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    drawn = list((build.html / "_images").glob("*.png"))
+    assert len(drawn) >= 3, "the chapters draw their figures when the book is built"
