@@ -40,6 +40,13 @@ def _generator(name: str, rng) -> np.random.Generator:
     raise RnngradInputError(f"{name}: expected a numpy Generator or a non-negative integer seed, got {rng!r}")
 
 
+def _positive_finite(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < value < math.inf:
+        raise RnngradInputError(f"{name}: expected a positive finite number, got {value!r}")
+    return float(value)
+
+
 def glorot_limit(fan_in, fan_out) -> float:
     """Half-width of the Glorot uniform interval: ``sqrt(6 / (fan_in + fan_out))``.
 
@@ -101,6 +108,7 @@ def activation_derivative_moments(activation: str, state_std: float = 1.0) -> tu
         (0.5, 0.5, 0.5)
     """
     check_choice("activation", activation, TWO_STATE_ACTIVATIONS)
+    state_std = _positive_finite("state_std", state_std)
     if activation == "relu":
         return 0.5, 0.5, 0.5
     if activation == "identity":
@@ -174,9 +182,7 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
     check_choice("activation", activation, TWO_STATE_ACTIVATIONS)
     trials = positive_int("trials", trials)
     N = positive_int("N", N)
-    if not (isinstance(state_std, (int, float, np.floating)) and not isinstance(state_std, bool)
-            and math.isfinite(state_std) and state_std > 0):
-        raise RnngradInputError(f"state_std: expected a positive finite number, got {state_std!r}")
+    state_std = _positive_finite("state_std", state_std)
     gen = _generator("seed", seed)
     values = np.empty(trials)
     for k in range(trials):

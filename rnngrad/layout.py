@@ -42,6 +42,13 @@ def _nonneg_int(name: str, value, upper: int) -> int:
     return int(value)
 
 
+def _tolerance(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 <= value < np.inf:
+        raise RnngradInputError(f"{name}: expected a non-negative finite number, got {value!r}")
+    return float(value)
+
+
 def _split_axes(J: np.ndarray, out_ndim, batch_ndim) -> tuple[int, int, int]:
     """(batch, out, in) numbers of axes of a Jacobian J (batch + out + in axes)."""
     batch_ndim = _nonneg_int("batch_ndim", batch_ndim, J.ndim)
@@ -175,6 +182,7 @@ def layout_of(M, J, out_ndim: int | None = None, batch_ndim: int = 0, rtol: floa
     """
     M = Dims().float_array("M", M, None)
     J = Dims().float_array("J", J, None)
+    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
     JT = to_denominator_layout(J, out_ndim, batch_ndim)
     num = M.shape == J.shape and bool(np.allclose(M, J, rtol=rtol, atol=atol))
     den = M.shape == JT.shape and bool(np.allclose(M, JT, rtol=rtol, atol=atol))
@@ -252,6 +260,7 @@ def batch_diagonal_blocks(J, atol: float = 0.0) -> tuple[np.ndarray, bool]:
         ((4, 3, 2), True, True)
     """
     J = Dims().float_array("J", J, ("N", "K", "N", "H"))
+    atol = _tolerance("atol", atol)
     N = J.shape[0]
     idx = np.arange(N)
     blocks = J[idx, :, idx, :]  # advanced indices first: (N, K, H)

@@ -10,6 +10,9 @@ __all__ = ["default_device", "to_tensor", "to_numpy"]
 def default_device() -> torch.device:
     """The device the torch counterparts use by default: CUDA when available, else the CPU.
 
+    Returns:
+        ``torch.device('cuda')`` when a GPU is visible to torch, else ``torch.device('cpu')``.
+
     Example:
         >>> default_device().type in ("cpu", "cuda")
         True
@@ -19,6 +22,14 @@ def default_device() -> torch.device:
 
 def to_tensor(x, device=None, dtype=torch.float64) -> torch.Tensor:
     """``x`` (numpy array, number or tensor) as a tensor of ``dtype`` on ``device`` (default: ``default_device()``).
+
+    Args:
+        x: numpy array, Python number or tensor.
+        device: torch device or its name (default: :func:`default_device`).
+        dtype: torch dtype of the result (default ``torch.float64``).
+
+    Returns:
+        A tensor of ``x``'s shape; it may share memory with ``x`` when no conversion is needed.
 
     Example:
         >>> to_tensor(np.ones(3)).dtype
@@ -32,6 +43,12 @@ def to_tensor(x, device=None, dtype=torch.float64) -> torch.Tensor:
 
 def to_numpy(x) -> np.ndarray:
     """A tensor (any device, possibly requiring grad) as a float64 numpy array.
+
+    Args:
+        x: tensor (any device, possibly requiring grad) or array-like.
+
+    Returns:
+        float64 numpy array of ``x``'s shape, on the CPU, detached from any graph.
 
     Example:
         >>> to_numpy(torch.ones(2)).tolist()

@@ -55,6 +55,17 @@ def _readout(hs, W_y, b_y, output):
 def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
     """``(hs, dhs)`` of the tanh RNN, the tangent by ``torch.func.jvp`` of ``(xs, h0) -> hs``.
 
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        dxs: (T, N, D) tangent of the inputs.
+        dh0: (N, H) tangent of the initial state (default zero).
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(hs, dhs)``, float64 arrays (T, N, H).
+
     Example:
         >>> import numpy as np
         >>> hs, dhs = t_rnn_jvp(np.zeros((3, 1, 1)), np.zeros((1, 2)), np.ones((1, 2)), np.zeros((2, 2)),
@@ -71,6 +82,19 @@ def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
 
 def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", dh0_dt=None, device=None):
     """``(ys, dys_dt)`` (T, N, C): the outputs and their total derivative along the sequence by ``torch.func.jvp``.
+
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        params: dict with "W_x" (D, H), "W_h" (H, H), "b" (H,), "W_y" (H, C), "b_y" (C,).
+        dxs_dt: (T, N, D) rate of change of the inputs.
+        activation: "tanh" or "sigmoid".
+        output: "linear" or "sigmoid".
+        dh0_dt: (N, H) rate of the initial state (default zero).
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(ys, dys_dt)``, float64 arrays (T, N, C).
 
     Example:
         >>> import numpy as np
@@ -95,6 +119,17 @@ def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear",
 
 def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear", device=None) -> np.ndarray:
     """``∂y_t/∂x_t`` (T, N, C, D) with ``h_{t-1}`` held fixed, by ``vmap(vmap(jacrev(step)))``.
+
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        params: dict with "W_x" (D, H), "W_h" (H, H), "b" (H,), "W_y" (H, C), "b_y" (C,).
+        activation: "tanh" or "sigmoid".
+        output: "linear" or "sigmoid".
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (T, N, C, D) with ``[t, n, c, d] = ∂y_t[n, c] / ∂x_t[n, d]``.
 
     Example:
         >>> import numpy as np
@@ -126,6 +161,24 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
     With ``feedback="predicted"`` the model's own output is fed back inside the function,
     so ``jvp`` follows that path; with ``"observed"`` the observed series is an input with
     its own tangent. Arguments as in ``rnngrad.forward_mode.sequence_slope_feedback``.
+
+    Args:
+        xs: (T, N, D) exogenous inputs.
+        y_init: (N, C) value fed back at the first step.
+        h0: (N, H) initial state.
+        params: dict with "W_x" (D + C, H), "W_h" (H, H), "b" (H,), "W_y" (H, C), "b_y" (C,).
+        dxs_dt: (T, N, D) rates of the exogenous inputs.
+        feedback: "observed" (teacher forcing) or "predicted" (free running).
+        ys_observed: (T, N, C) observed series (needed for "observed").
+        dys_observed_dt: (T, N, C) its rates (default zero).
+        dy_init_dt: (N, C) rate of ``y_init`` (default zero).
+        activation: "sigmoid" or "tanh".
+        output: "linear" or "sigmoid".
+        dh0_dt: (N, H) rate of the initial state (default zero).
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(ys, dys_dt)``, float64 arrays (T, N, C).
 
     Example:
         >>> import numpy as np

@@ -63,6 +63,15 @@ def _rnn_run(xs, h0, W_x, W_h, b):
 def t_rnn_states(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     """States ``h_1..h_T`` (T, N, H) of the tanh RNN written with torch ops.
 
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        hs: (T, N, H) float64 array.
+
     Example:
         >>> import numpy as np
         >>> t_rnn_states(np.zeros((3, 2, 1)), np.zeros((2, 4)), np.ones((1, 4)), np.eye(4), np.zeros(4)).shape
@@ -74,6 +83,15 @@ def t_rnn_states(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
 def t_step_jacobian(x, h_prev, W_x, W_h, b, device=None) -> np.ndarray:
     """``d h / d h_prev`` (N, H, H) of one tanh RNN step by ``vmap(jacrev(cell))`` over the batch.
+
+    Args:
+        x: (N, D) inputs of the step.
+        h_prev: (N, H) previous state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (N, H, H) with ``[n, i, j] = d h[n, i] / d h_prev[n, j]``.
 
     Example:
         >>> import numpy as np
@@ -91,6 +109,15 @@ def t_step_jacobians(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
     The states are computed first with the torch forward pass; the Jacobians of all T*N
     steps are then taken at once.
+
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (T, N, H, H) with ``[t - 1] = d h_t / d h_{t-1}``.
 
     Example:
         >>> import numpy as np
@@ -128,6 +155,15 @@ def t_jacobian_products(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     ``d h_T / d δ_k = d h_T / d h_k``, so the Jacobian of ``h_T`` with respect to all the
     perturbations (H, T, H) holds every product at once, without any step Jacobian.
 
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (T, N, H, H) with ``[k, n] = d h_T[n] / d h_k[n]``.
+
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
@@ -155,6 +191,15 @@ def _t_from_start(xs, h0, W_x, W_h, b):
 def t_jacobians_from_start(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     """``Q[t - 1] = d h_t / d h_0`` (T, N, H, H) by ``jacfwd`` of the whole state sequence with respect to h0.
 
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (T, N, H, H) with ``[t - 1, n] = d h_t[n] / d h_0[n]``.
+
     Example:
         >>> import numpy as np
         >>> Q = t_jacobians_from_start(np.zeros((3, 1, 1)), np.zeros((1, 2)), np.zeros((1, 2)),
@@ -168,6 +213,15 @@ def t_jacobians_from_start(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
 def t_singular_values_over_time(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     """Singular values (T, N, H), largest first, of ``d h_t / d h_0`` by ``jacfwd`` and ``torch.linalg.svdvals``.
+
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (T, N, H), decreasing along the last axis.
 
     Example:
         >>> import numpy as np
@@ -203,6 +257,17 @@ def _check(activation, variant):
 def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside", device=None):
     """``(o, h, c)`` of one step of the two-state cell (see ``rnngrad.two_state_cell``), each (N, H).
 
+    Args:
+        x: (N, D) input.
+        h_prev, c_prev: (N, H) previous states.
+        W_h: (H, H), b: (H,), W_o: (D, H) weights.
+        activation: "relu", "identity", "sigmoid" or "tanh".
+        variant: "inside" or "after".
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(o, h, c)``, float64 arrays (N, H).
+
     Example:
         >>> import numpy as np
         >>> o, h, c = t_two_state_step(np.zeros((1, 2)), np.array([[1.0, -1.0]]), np.zeros((1, 2)),
@@ -217,6 +282,17 @@ def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant=
 
 def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="inside", device=None):
     """``(os, hs, cs)`` (T, N, H each) of the two-state cell over a sequence.
+
+    Args:
+        xs: (T, N, D) inputs.
+        h0, c0: (N, H) initial states.
+        W_h: (H, H), b: (H,), W_o: (D, H) weights.
+        activation: "relu", "identity", "sigmoid" or "tanh".
+        variant: "inside" or "after".
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(os, hs, cs)``, float64 arrays (T, N, H).
 
     Example:
         >>> import numpy as np
@@ -237,6 +313,17 @@ def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="ins
 def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside",
                                device=None) -> np.ndarray:
     """``d(h_t, c_t) / d(h_{t-1}, c_{t-1})`` (N, 2H, 2H) by ``vmap(jacrev)`` of the stacked state map.
+
+    Args:
+        x: (N, D) input (the states do not depend on it).
+        h_prev, c_prev: (N, H) previous states.
+        W_h: (H, H), b: (H,), W_o: (D, H) weights.
+        activation: "relu", "identity", "sigmoid" or "tanh".
+        variant: "inside" or "after" (the states do not depend on it).
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (N, 2H, 2H); rows ``h_t`` then ``c_t``, columns ``h_{t-1}`` then ``c_{t-1}``.
 
     Example:
         >>> import numpy as np
@@ -261,6 +348,17 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
                                 device=None) -> np.ndarray:
     """``d o_t / d(h_{t-1}, c_{t-1})`` (N, H, 2H) by ``vmap(jacrev)``.
 
+    Args:
+        x: (N, D) input.
+        h_prev, c_prev: (N, H) previous states.
+        W_h: (H, H), b: (H,), W_o: (D, H) weights.
+        activation: "relu", "identity", "sigmoid" or "tanh".
+        variant: "inside" or "after".
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (N, H, 2H); columns ``h_{t-1}`` then ``c_{t-1}``.
+
     Example:
         >>> import numpy as np
         >>> J = t_two_state_output_jacobian(np.zeros((1, 1)), np.ones((1, 2)), np.zeros((1, 2)), np.eye(2),
@@ -282,6 +380,17 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
 def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside",
                                device=None) -> np.ndarray:
     """``d o_t / d x_t`` (N, H, D) by ``vmap(jacrev)``.
+
+    Args:
+        x: (N, D) input.
+        h_prev, c_prev: (N, H) previous states.
+        W_h: (H, H), b: (H,), W_o: (D, H) weights.
+        activation: "relu", "identity", "sigmoid" or "tanh".
+        variant: "inside" or "after".
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (N, H, D) with ``[n, i, j] = d o_t[n, i] / d x_t[n, j]``.
 
     Example:
         >>> import numpy as np

@@ -35,6 +35,14 @@ def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_
                        b: torch.Tensor) -> torch.Tensor:
     """Hidden states (T, N, H) of the tanh RNN ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``, on tensors (autograd-ready).
 
+    Args:
+        xs: (T, N, D) inputs (tensor).
+        h0: (N, H) initial state (tensor).
+        W_x: (D, H), W_h: (H, H), b: (H,) weights (tensors).
+
+    Returns:
+        Tensor (T, N, H) of the states ``h_1 .. h_T``, connected to the graph of the inputs.
+
     Example:
         >>> hs = rnn_forward_tensor(torch.ones(5, 2, 3), torch.zeros(2, 4), torch.ones(3, 4),
         ...                         torch.eye(4), torch.zeros(4))
@@ -54,6 +62,15 @@ def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_
 def t_rnn_forward(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     """:func:`rnn_forward_tensor` on numpy or tensor inputs; returns hs (T, N, H) as numpy.
 
+    Args:
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        hs: (T, N, H) float64 array.
+
     Example:
         >>> rng = np.random.default_rng(0)
         >>> t_rnn_forward(rng.normal(size=(5, 2, 3)), np.zeros((2, 4)), rng.normal(size=(3, 4)),
@@ -66,6 +83,16 @@ def t_rnn_forward(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
 def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
     """Gradients of ``<dh, tanh(x W_x + h_prev W_h + b)>`` by autograd: keys "x", "h_prev", "W_x", "W_h", "b".
+
+    Args:
+        dh: (N, H) cotangent of the step's output.
+        x: (N, D) inputs.
+        h_prev: (N, H) previous state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        dict of float64 arrays, each with the shape of its argument.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -83,6 +110,16 @@ def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
 
 def t_rnn_backward(dhs, xs, h0, W_x, W_h, b, device=None) -> dict:
     """Gradients of ``sum_t <dhs[t], h_t>`` by autograd through the unrolled RNN: keys "xs", "h0", "W_x", "W_h", "b".
+
+    Args:
+        dhs: (T, N, H) direct cotangents of the states.
+        xs: (T, N, D) inputs.
+        h0: (N, H) initial state.
+        W_x: (D, H), W_h: (H, H), b: (H,) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        dict of float64 arrays, each with the shape of its argument.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -123,6 +160,16 @@ def _lm_inputs(params, inputs, targets, h0, device):
 def t_char_lm_loss(params, inputs, targets, h0=None, device=None) -> float:
     """The character model's loss (sum over time, mean over the batch) in torch.
 
+    Args:
+        params: dict with "W_x" (V, H), "W_h" (H, H), "b" (H,), "W_y" (H, V), "b_y" (V,).
+        inputs: int (T, N) in [0, V).
+        targets: int (T, N) in [0, V).
+        h0: (N, H) initial state, or None for zeros.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        The loss as a Python float.
+
     Example:
         >>> p = {"W_x": np.zeros((4, 3)), "W_h": np.zeros((3, 3)), "b": np.zeros(3),
         ...      "W_y": np.zeros((3, 4)), "b_y": np.zeros(4)}
@@ -137,6 +184,16 @@ def t_char_lm_loss(params, inputs, targets, h0=None, device=None) -> float:
 
 def t_char_lm_grad(params, inputs, targets, h0=None, device=None) -> tuple[float, dict, np.ndarray]:
     """Loss, full autograd gradient (keys of the params plus "h0") and last hidden state of the character model.
+
+    Args:
+        params: dict with "W_x" (V, H), "W_h" (H, H), "b" (H,), "W_y" (H, V), "b_y" (V,).
+        inputs: int (T, N) in [0, V).
+        targets: int (T, N) in [0, V).
+        h0: (N, H) initial state, or None for zeros.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(loss, grads, h_last)`` as :func:`rnngrad.char_lm_grad`.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -159,6 +216,17 @@ def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None)
     Term t (0-based) re-runs steps ``t-k+1 .. t`` from the detached state before step
     ``t-k+1``, or from the leaf ``h0`` itself when ``t-k+1 < 0`` (h0 reached within k
     states). T small forward passes: meant for checking, not speed.
+
+    Args:
+        params: dict with "W_x" (V, H), "W_h" (H, H), "b" (H,), "W_y" (H, V), "b_y" (V,).
+        inputs: int (T, N) in [0, V).
+        targets: int (T, N) in [0, V).
+        h0: (N, H) initial state, or None for zeros.
+        k: positive int, the number of states each loss term reaches.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(loss, grads, h_last)`` as :func:`rnngrad.char_lm_truncated_grad`.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -191,6 +259,17 @@ def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None)
 
 def t_char_lm_chunked_grad(params, inputs, targets, h0=None, k=1, device=None) -> tuple[float, dict, np.ndarray]:
     """Chunked truncated gradient by autograd: one graph, the state ``detach()``-ed at the start of every chunk but the first.
+
+    Args:
+        params: dict with "W_x" (V, H), "W_h" (H, H), "b" (H,), "W_y" (H, V), "b_y" (V,).
+        inputs: int (T, N) in [0, V).
+        targets: int (T, N) in [0, V).
+        h0: (N, H) initial state, or None for zeros.
+        k: positive int, the chunk length.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        ``(loss, grads, h_last)`` as :func:`rnngrad.char_lm_chunked_grad`.
 
     Example:
         >>> rng = np.random.default_rng(0)

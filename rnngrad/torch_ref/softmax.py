@@ -27,6 +27,14 @@ def _device(device):
 def t_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
     """``torch.softmax`` of ``logits`` along ``axis``.
 
+    Args:
+        logits: float array or tensor (..., C).
+        axis: the axis that holds the classes.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        float64 array of the shape of ``logits``.
+
     Example:
         >>> import numpy as np
         >>> t_softmax(np.array([1e4, 0.0])).tolist()
@@ -38,6 +46,14 @@ def t_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
 def t_log_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
     """``torch.log_softmax`` of ``logits`` along ``axis``.
 
+    Args:
+        logits: float array or tensor (..., C).
+        axis: the axis that holds the classes.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        float64 array of the shape of ``logits``.
+
     Example:
         >>> import numpy as np
         >>> t_log_softmax(np.array([1e4, 0.0])).tolist()
@@ -48,6 +64,13 @@ def t_log_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
 
 def t_softmax_jacobian(logits, device=None) -> np.ndarray:
     """The softmax Jacobian by ``torch.func.jacrev``: (C,) -> (C, C), (N, C) -> (N, C, C) via ``vmap``.
+
+    Args:
+        logits: (C,) one row or (N, C) a batch.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (C, C) or (N, C, C), numerator layout ``J[..., i, j] = ds_i/dz_j``.
 
     Example:
         >>> import numpy as np
@@ -65,6 +88,14 @@ def t_softmax_jacobian(logits, device=None) -> np.ndarray:
 
 def t_softmax_vjp(logits, v, device=None) -> np.ndarray:
     """``v^T J`` of the softmax along the last axis, by ``torch.func.vjp``.
+
+    Args:
+        logits: float array (..., C).
+        v: cotangent of the shape of ``logits``.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        float64 array (..., C), ``v^T J`` row by row.
 
     Example:
         >>> import numpy as np
@@ -85,8 +116,16 @@ def t_cross_entropy(logits, labels, mask=None, reduction: str = "mean", device=N
     or float (..., C) label weights, mask bool (...) or None, reduction "sum" or "mean"
     (over unmasked positions).
 
+    Args:
+        logits: float array (..., C).
+        labels: int array (...) of class indices or float array (..., C) of label weights.
+        mask: bool array (...) or None.
+        reduction: "mean" or "sum".
+        device: torch device or its name (default: :func:`default_device`).
+
     Returns:
-        ``(loss, grad)`` with grad of the shape of ``logits``.
+        ``(loss, grad)``: the loss as a Python float and its gradient with respect to the
+        logits, a float64 array of the shape of ``logits``.
 
     Example:
         >>> import numpy as np
@@ -120,6 +159,15 @@ def t_cross_entropy(logits, labels, mask=None, reduction: str = "mean", device=N
 def t_linear_map_jacobian(W, pre, activation: str = "tanh", device=None) -> np.ndarray:
     """The Jacobian of ``x -> W σ(x)`` by ``jacrev`` ((H,) -> (M, H); (N, H) -> (N, M, H) via ``vmap``).
 
+    Args:
+        W: (M, H) weights.
+        pre: (H,) one point or (N, H) a batch.
+        activation: "tanh", "sigmoid", "relu" or "identity".
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (M, H) for one point, (N, M, H) for a batch (numerator layout).
+
     Example:
         >>> import numpy as np
         >>> t_linear_map_jacobian(np.ones((3, 2)), np.zeros(2)).shape
@@ -136,6 +184,14 @@ def t_linear_map_jacobian(W, pre, activation: str = "tanh", device=None) -> np.n
 def t_batched_matmul_jacobian(h, W, device=None) -> np.ndarray:
     """The Jacobian of ``U = h W`` wrt h by ``jacrev``: (N, K, N, H).
 
+    Args:
+        h: (N, H) batch of rows.
+        W: (H, K) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (N, K, N, H) = U.shape + h.shape.
+
     Example:
         >>> import numpy as np
         >>> t_batched_matmul_jacobian(np.ones((3, 2)), np.ones((2, 4))).shape
@@ -148,6 +204,14 @@ def t_batched_matmul_jacobian(h, W, device=None) -> np.ndarray:
 
 def t_batched_matmul_jacobian_wrt_W(h, W, device=None) -> np.ndarray:
     """The Jacobian of ``U = h W`` wrt W by ``jacrev``: (N, K, H, K).
+
+    Args:
+        h: (N, H) batch of rows.
+        W: (H, K) weights.
+        device: torch device or its name (default: :func:`default_device`).
+
+    Returns:
+        (N, K, H, K) = U.shape + W.shape.
 
     Example:
         >>> import numpy as np

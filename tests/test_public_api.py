@@ -1,0 +1,665 @@
+"""The public-API contract of rnngrad, checked by introspection so that a function added later must meet it.
+
+1. Docstrings: every public function and class of ``rnngrad`` (the flat namespace and the
+   ``__all__`` of each topic module) and of ``rnngrad.torch_ref`` has an ``Args:`` section that
+   names every parameter, a ``Returns:`` section and an ``Example:`` whose doctest ends with a
+   checked value (an expected output or an ``assert``).
+2. Bad input: for every public numpy function, the table ``CALLS`` below builds valid arguments
+   and declares the shape letters of every array argument. For each float-array argument in turn
+   the test passes it as an integer array and as an object array, puts a NaN into it, gives it an
+   extra axis and changes each size it shares with another argument; every one of these must raise
+   a subclass of ``RnngradInputError`` that names the argument (its message starts with the name,
+   or, for a size bound by an earlier argument, names that argument as the origin). Integer-array
+   arguments are also passed as floats.
+3. Purity and precision: a valid call leaves every input array (and dict of arrays) unchanged,
+   and every float array in the result is float64, also when the inputs are float32.
+
+A public function without an entry in ``CALLS`` fails ``test_every_public_function_has_an_entry``.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import doctest
+import importlib
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import rnngrad
+import rnngrad.torch_ref
+from rnngrad import DTypeError, NonFiniteError, RnngradInputError, ShapeError
+
+# ----------------------------------------------------------------------------- what is public
+
+TOPIC_MODULES = ("activations", "softmax", "cross_entropy", "layout", "gradcheck", "rnn", "char_lm", "optim",
+                 "truncation", "hidden_jacobians", "two_state_cell", "init", "forward_mode", "extras")
+TORCH_MODULES = ("_common", "softmax", "rnn", "jacobians", "forward")
+
+
+def _public(package, module_names):
+    """{name: object} of the callables in the package's ``__all__`` and in each listed module's ``__all__``."""
+    found = {}
+    modules = [package] + [importlib.import_module(f"{package.__name__}.{m}") for m in module_names]
+    for mod in modules:
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if callable(obj):
+                assert found.get(name, obj) is obj, f"two different public objects are called {name}"
+                found[name] = obj
+    return found
+
+
+PUBLIC = _public(rnngrad, TOPIC_MODULES)
+PUBLIC_TORCH = _public(rnngrad.torch_ref, TORCH_MODULES)
+FUNCTIONS = {k: v for k, v in PUBLIC.items() if inspect.isfunction(v)}
+
+
+def test_every_topic_module_is_listed():
+    """A new topic module must be added to TOPIC_MODULES (so that its functions are checked)."""
+    import pkgutil
+    on_disk = {m.name for m in pkgutil.iter_modules(rnngrad.__path__) if not m.name.startswith("_")}
+    assert on_disk - {"torch_ref"} == set(TOPIC_MODULES)
+    on_disk = {m.name for m in pkgutil.iter_modules(rnngrad.torch_ref.__path__)}
+    assert on_disk == set(TORCH_MODULES)
+
+
+def test_flat_namespace_exports_every_topic_function():
+    """Every public name of a topic module is also available flat (the two modules named after their
+    main function keep the module at the top level)."""
+    for m in TOPIC_MODULES:
+        mod = importlib.import_module(f"rnngrad.{m}")
+        for name in mod.__all__:
+            if name == m:
+                assert inspect.ismodule(getattr(rnngrad, name))
+            else:
+                assert name in rnngrad.__all__, f"rnngrad.{m}.{name} is not exported from rnngrad"
+
+
+# ----------------------------------------------------------------------------- 1. docstrings
+
+def _section(doc: str, header: str) -> str | None:
+    m = re.search(rf"^{header}:[ \t]*\n(.*?)(?=^\S[^\n]*:[ \t]*$|\Z)", doc, re.M | re.S)
+    return m.group(1) if m else None
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text) is not None
+
+
+def _doc_problems(obj) -> list[str]:
+    doc = inspect.getdoc(obj) or ""
+    problems = []
+    if not doc.strip():
+        return ["no docstring"]
+    first = doc.strip().splitlines()[0]
+    if len(first) < 20:
+        problems.append(f"first line too short to state the math: {first!r}")
+    is_exception = inspect.isclass(obj) and issubclass(obj, BaseException)
+    if inspect.isclass(obj):
+        if dataclasses.is_dataclass(obj):
+            attrs = _section(doc, "Attributes")
+            if attrs is None:
+                problems.append("no Attributes: section")
+            else:
+                problems += [f"field {f.name} not described under Attributes"
+                             for f in dataclasses.fields(obj) if not _mentions(attrs, f.name)]
+        elif not is_exception:
+            problems.append("public class that is neither a dataclass nor an exception: add a rule here")
+    else:
+        params = [p for p in inspect.signature(obj).parameters]
+        if params:
+            args = _section(doc, "Args")
+            if args is None:
+                problems.append("no Args: section")
+            else:
+                problems += [f"parameter {p} not described under Args" for p in params if not _mentions(args, p)]
+        if _section(doc, "Returns") is None:
+            problems.append("no Returns: section")
+    example = _section(doc, "Example")
+    if example is None or ">>>" not in example:
+        problems.append("no Example: section with a doctest")
+    else:
+        examples = doctest.DocTestParser().get_examples(example)
+        last = examples[-1] if examples else None
+        if last is None or not (last.want.strip() or last.source.lstrip().startswith("assert")):
+            problems.append("the example does not end with a checked value (expected output or assert)")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_docstring_rnngrad(name):
+    assert _doc_problems(PUBLIC[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_TORCH))
+def test_docstring_torch_ref(name):
+    assert _doc_problems(PUBLIC_TORCH[name]) == []
+
+
+def test_docstring_rule_can_fail():
+    def undocumented(x):
+        """Returns twice x."""
+        return 2 * x
+
+    def no_check(x, y):
+        """The sum ``x + y`` of two arrays of one shape.
+
+        Args:
+            x: float array.
+
+        Returns:
+            float array.
+
+        Example:
+            >>> s = no_check(1.0, 2.0)
+        """
+
+    assert len(_doc_problems(undocumented)) >= 3
+    assert sorted(_doc_problems(no_check)) == ["parameter y not described under Args",
+                                               "the example does not end with a checked value (expected output "
+                                               "or assert)"]
+
+
+# ----------------------------------------------------------------------------- 2. the call table
+
+N, T, D, H, C, V = 2, 3, 4, 5, 6, 4
+
+
+@dataclass
+class Arr:
+    """An array argument: its kind, shape letters (None: any shape) and whether its number of axes is free."""
+    kind: str                       # "float", "int" or "bool"
+    letters: tuple | None = None
+    any_ndim: bool = False
+
+
+def F(*letters, any_ndim=False):
+    return Arr("float", tuple(letters) if letters else None, any_ndim)
+
+
+def I(*letters):
+    return Arr("int", tuple(letters) if letters else None)
+
+
+def B(*letters):
+    return Arr("bool", tuple(letters))
+
+
+@dataclass
+class Call:
+    """Valid keyword arguments (from a seeded generator) and the array arguments among them.
+
+    Keys of ``arrays`` are argument names, or ``"arg.key"`` for an entry of a dict argument.
+    """
+    make: Callable[[np.random.Generator], dict]
+    arrays: dict = field(default_factory=dict)
+    scalars: dict = field(default_factory=dict)   # number arguments: name -> "float" or "int"
+    nan_allowed: tuple = ()          # float arguments whose docstring allows NaN
+    int_results: tuple = ()          # places in the result that hold indices (int64) by design
+
+
+def _n(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _rnn_args(rng):
+    return dict(xs=_n(rng, T, N, D), h0=_n(rng, N, H), W_x=_n(rng, D, H) / 2, W_h=_n(rng, H, H) / 3, b=_n(rng, H))
+
+
+RNN_ARRAYS = dict(xs=F("T", "N", "D"), h0=F("N", "H"), W_x=F("D", "H"), W_h=F("H", "H"), b=F("H"))
+
+
+def _lm_params(rng):
+    return {"W_x": _n(rng, V, H) / 2, "W_h": _n(rng, H, H) / 3, "b": _n(rng, H), "W_y": _n(rng, H, V) / 2,
+            "b_y": _n(rng, V)}
+
+
+def _lm_args(rng):
+    return dict(params=_lm_params(rng), inputs=rng.integers(0, V, (T, N)), targets=rng.integers(0, V, (T, N)),
+                h0=_n(rng, N, H))
+
+
+LM_ARRAYS = {"params.W_x": F("V", "H"), "params.W_h": F("H", "H"), "params.b": F("H"), "params.W_y": F("H", "V"),
+             "params.b_y": F("V"), "inputs": I("T", "N"), "targets": I("T", "N"), "h0": F("N", "H")}
+
+
+def _slope_params(rng, rows=D):
+    return {"W_x": _n(rng, rows, H) / 2, "W_h": _n(rng, H, H) / 3, "b": _n(rng, H), "W_y": _n(rng, H, C),
+            "b_y": _n(rng, C)}
+
+
+SLOPE_ARRAYS = {"xs": F("T", "N", "D"), "h0": F("N", "H"), "params.W_x": F("D", "H"), "params.W_h": F("H", "H"),
+                "params.b": F("H"), "params.W_y": F("H", "C"), "params.b_y": F("C")}
+
+
+def _two_state_args(rng):
+    return dict(x=_n(rng, N, D), h_prev=_n(rng, N, H), c_prev=_n(rng, N, H), W_h=_n(rng, H, H) / 3, b=_n(rng, H),
+                W_o=_n(rng, D, H))
+
+
+TWO_STATE_ARRAYS = dict(x=F("N", "D"), h_prev=F("N", "H"), c_prev=F("N", "H"), W_h=F("H", "H"), b=F("H"),
+                        W_o=F("D", "H"))
+
+
+def _scalar_f(z):
+    return float(np.sin(z).sum())
+
+
+def _elementwise_f(z):
+    return np.sin(z) * 2.0
+
+
+CALLS: dict[str, list[Call]] = {
+    # activations and softmax
+    "activation": [Call(lambda r: dict(name="tanh", x=_n(r, 3, 2)), dict(x=F()))],
+    "activation_derivative": [Call(lambda r: dict(name="sigmoid", x=_n(r, 3, 2)), dict(x=F()))],
+    "activation_derivative_from_output": [Call(lambda r: dict(name="tanh", h=np.tanh(_n(r, 3, 2))), dict(h=F()))],
+    "softmax": [Call(lambda r: dict(logits=_n(r, N, C), axis=0), dict(logits=F()), dict(axis="int"))],
+    "log_softmax": [Call(lambda r: dict(logits=_n(r, N, C), axis=-1), dict(logits=F()), dict(axis="int"))],
+    "softmax_jacobian": [Call(lambda r: dict(logits=_n(r, N, C)), dict(logits=F("N", "C")))],
+    "softmax_vjp": [Call(lambda r: dict(logits=_n(r, N, C), v=_n(r, N, C)),
+                         dict(logits=F("N", "C", any_ndim=True), v=F("N", "C")))],
+    "cross_entropy": [
+        Call(lambda r: dict(logits=_n(r, T, N, C), labels=r.random((T, N, C)), mask=r.random((T, N)) < 0.7,
+                            reduction="sum"),
+             dict(logits=F("T", "N", "C", any_ndim=True), labels=F("T", "N", "C"), mask=B("T", "N"))),
+        Call(lambda r: dict(logits=_n(r, N, C), labels=r.integers(0, C, N), mask=np.array([True, False])),
+             dict(logits=F("N", "C", any_ndim=True), labels=I("N"), mask=B("N"))),
+    ],
+    "cross_entropy_grad": [
+        Call(lambda r: dict(logits=_n(r, T, N, C), labels=r.random((T, N, C)), mask=r.random((T, N)) < 0.7,
+                            reduction="sum"),
+             dict(logits=F("T", "N", "C", any_ndim=True), labels=F("T", "N", "C"), mask=B("T", "N"))),
+        Call(lambda r: dict(logits=_n(r, N, C), labels=r.integers(0, C, N)),
+             dict(logits=F("N", "C", any_ndim=True), labels=I("N"))),
+    ],
+    # layout
+    "to_denominator_layout": [Call(lambda r: dict(J=_n(r, 2, 3, 4), out_ndim=1, batch_ndim=1), dict(J=F()),
+                                   dict(out_ndim="int", batch_ndim="int"))],
+    "linear_map_jacobian": [Call(lambda r: dict(W=_n(r, C, H), pre=_n(r, N, H), activation="sigmoid"),
+                                 dict(W=F("C", "H"), pre=F("N", "H")))],
+    "pascanu_step_matrix": [Call(lambda r: dict(W=_n(r, H, H), x_prev=_n(r, N, H), activation="tanh"),
+                                 dict(W=F("H", "H"), x_prev=F("N", "H")))],
+    "layout_of": [Call(lambda r: dict(M=_n(r, 3, 2), J=_n(r, 2, 3), out_ndim=1, batch_ndim=0, rtol=1e-6, atol=1e-9),
+                       dict(M=F(), J=F()), dict(out_ndim="int", batch_ndim="int", rtol="float", atol="float"))],
+    "batched_matmul_jacobian": [Call(lambda r: dict(h=_n(r, N, H), W=_n(r, H, C)), dict(h=F("N", "H"), W=F("H", "C")))],
+    "batched_matmul_jacobian_wrt_W": [Call(lambda r: dict(h=_n(r, N, H), W=_n(r, H, C)),
+                                           dict(h=F("N", "H"), W=F("H", "C")))],
+    "batch_diagonal_blocks": [Call(lambda r: dict(J=_n(r, N, C, N, H), atol=1e-9), dict(J=F("N", "C", "N", "H")),
+                                   dict(atol="float"))],
+    "vjp_from_jacobian": [Call(lambda r: dict(J=_n(r, 3, 2, 4), v=_n(r, 3, 2)),
+                               dict(J=F("A", "B", "E"), v=F("A", "B")))],
+    # finite differences
+    "numerical_gradient": [Call(lambda r: dict(f=_scalar_f, x=_n(r, 3, 2), eps=1e-5), dict(x=F()),
+                                dict(eps="float"))],
+    "numerical_jacobian": [Call(lambda r: dict(f=_elementwise_f, x=_n(r, 3, 2), eps=1e-5), dict(x=F()),
+                                dict(eps="float"))],
+    "numerical_jvp": [Call(lambda r: dict(f=_elementwise_f, x=_n(r, 3, 2), v=_n(r, 3, 2), eps=1e-5),
+                           dict(x=F("A", "B", any_ndim=True), v=F("A", "B")), dict(eps="float"))],
+    "numerical_vjp": [Call(lambda r: dict(f=_elementwise_f, x=_n(r, 3, 2), u=_n(r, 3, 2), eps=1e-5),
+                           dict(x=F("A", "B", any_ndim=True), u=F("A", "B")), dict(eps="float"))],
+    "relative_error": [Call(lambda r: dict(a=_n(r, 3, 2), b=_n(r, 3, 2), floor=1e-9),
+                            dict(a=F("A", "B", any_ndim=True), b=F("A", "B")), dict(floor="float"))],
+    "check_gradient": [Call(lambda r: dict(f=_scalar_f, x=_n(r, 3, 2), analytic=_n(r, 3, 2), tol=1e-6, eps=1e-5),
+                            dict(x=F("A", "B", any_ndim=True), analytic=F("A", "B")),
+                            dict(tol="float", eps="float"))],
+    # the tanh RNN
+    "rnn_step_forward": [Call(lambda r: dict(x=_n(r, N, D), h_prev=_n(r, N, H), W_x=_n(r, D, H), W_h=_n(r, H, H),
+                                             b=_n(r, H)),
+                              dict(x=F("N", "D"), h_prev=F("N", "H"), W_x=F("D", "H"), W_h=F("H", "H"), b=F("H")))],
+    "rnn_forward": [Call(_rnn_args, RNN_ARRAYS)],
+    "rnn_step_backward": [Call(lambda r: dict(dh=_n(r, N, H), x=_n(r, N, D), h_prev=_n(r, N, H),
+                                              h=np.tanh(_n(r, N, H)), W_x=_n(r, D, H), W_h=_n(r, H, H)),
+                               dict(dh=F("N", "H"), x=F("N", "D"), h_prev=F("N", "H"), h=F("N", "H"),
+                                    W_x=F("D", "H"), W_h=F("H", "H")))],
+    "rnn_backward": [Call(lambda r: dict(dhs=_n(r, T, N, H), xs=_n(r, T, N, D), h0=_n(r, N, H),
+                                         hs=np.tanh(_n(r, T, N, H)), W_x=_n(r, D, H), W_h=_n(r, H, H)),
+                          dict(dhs=F("T", "N", "H"), xs=F("T", "N", "D"), h0=F("N", "H"), hs=F("T", "N", "H"),
+                               W_x=F("D", "H"), W_h=F("H", "H")))],
+    "init_rnn_params": [Call(lambda r: dict(D=D, H=H, C=C, seed=3, scale=0.5), {},
+                             dict(D="int", H="int", C="int", seed="int", scale="float"))],
+    # character model, optimisation, truncation
+    "one_hot": [Call(lambda r: dict(indices=r.integers(0, V, (T, N)), V=V), dict(indices=I()), dict(V="int"))],
+    "char_lm_loss": [Call(_lm_args, LM_ARRAYS, int_results=("result[1]['inputs']", "result[1]['targets']"))],
+    "char_lm_grad": [Call(_lm_args, LM_ARRAYS)],
+    "char_lm_truncated_grad": [Call(lambda r: dict(_lm_args(r), k=2), LM_ARRAYS, dict(k="int"))],
+    "char_lm_chunked_grad": [Call(lambda r: dict(_lm_args(r), k=2), LM_ARRAYS, dict(k="int"))],
+    "randomized_truncation_grad": [Call(lambda r: dict(_lm_args(r), rng=np.random.default_rng(0),
+                                                       p=np.array([0.1, 0.5, 0.2])),
+                                        dict(LM_ARRAYS, p=F("T"))),
+                                   Call(lambda r: dict(_lm_args(r), rng=np.random.default_rng(0), p=0.3), LM_ARRAYS,
+                                        dict(p="float"))],
+    "train_char_lm": [Call(lambda r: dict(text="abcab" * 3, hidden_size=3, seq_len=4, steps=3, lr=0.2, seed=1,
+                                          clip="global_norm", clip_value=2.0, scale=0.3), {},
+                           dict(hidden_size="int", seq_len="int", steps="int", lr="float", seed="int",
+                                clip_value="float", scale="float"))],
+    "sample": [Call(lambda r: dict(params=_lm_params(r), h=_n(r, 1, H), seed_idx=1, n=3,
+                                   rng=np.random.default_rng(0)),
+                    {**{k: v for k, v in LM_ARRAYS.items() if k.startswith("params.")}, "h": F(1, "H")},
+                    dict(seed_idx="int", n="int", temperature="float"), int_results=("result",))],
+    "clip_elementwise": [Call(lambda r: dict(grads={"a": _n(r, 3, 2), "b": _n(r, 4)}, threshold=0.5),
+                              {"grads.a": F(), "grads.b": F()}, dict(threshold="float"))],
+    "clip_global_norm": [Call(lambda r: dict(grads={"a": _n(r, 3, 2), "b": _n(r, 4)}, max_norm=0.5),
+                              {"grads.a": F(), "grads.b": F()}, dict(max_norm="float"))],
+    "adagrad_update": [Call(lambda r: dict(params={"a": _n(r, 3, 2), "b": _n(r, 4)},
+                                           grads={"a": _n(r, 3, 2), "b": _n(r, 4)},
+                                           memory={"a": r.random((3, 2)), "b": r.random(4)}, lr=0.1, eps=1e-7),
+                            {"params.a": F("A", "B", any_ndim=True), "params.b": F("E", any_ndim=True),
+                             "grads.a": F("A", "B"), "grads.b": F("E"), "memory.a": F("A", "B"),
+                             "memory.b": F("E")}, dict(lr="float", eps="float"))],
+    # hidden-state Jacobians
+    "rnn_step_jacobian": [Call(lambda r: dict(h=np.tanh(_n(r, N, H)), W_h=_n(r, H, H)),
+                               dict(h=F("N", "H"), W_h=F("H", "H")))],
+    "rnn_step_jacobians": [Call(lambda r: dict(hs=np.tanh(_n(r, T, N, H)), W_h=_n(r, H, H)),
+                                dict(hs=F("T", "N", "H"), W_h=F("H", "H")))],
+    "hidden_state_jacobians": [Call(_rnn_args, RNN_ARRAYS)],
+    "jacobian_products": [Call(lambda r: dict(step_jacobians=_n(r, T, N, H, H)),
+                               dict(step_jacobians=F("T", "N", "H", "H")))],
+    "rnn_jacobian_products": [Call(lambda r: dict(hs=np.tanh(_n(r, T, N, H)), W_h=_n(r, H, H)),
+                                   dict(hs=F("T", "N", "H"), W_h=F("H", "H")))],
+    "jacobians_from_start": [Call(lambda r: dict(step_jacobians=_n(r, T, N, H, H)),
+                                  dict(step_jacobians=F("T", "N", "H", "H")))],
+    "rnn_jacobians_from_start": [Call(lambda r: dict(hs=np.tanh(_n(r, T, N, H)), W_h=_n(r, H, H)),
+                                      dict(hs=F("T", "N", "H"), W_h=F("H", "H")))],
+    "singular_values_over_time": [Call(lambda r: dict(step_jacobians=_n(r, T, N, H, H)),
+                                       dict(step_jacobians=F("T", "N", "H", "H")))],
+    # the two-state cell and Glorot initialisation
+    "two_state_step": [Call(lambda r: dict(_two_state_args(r), activation="tanh", variant="after"),
+                            TWO_STATE_ARRAYS)],
+    "two_state_forward": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), c0=_n(r, N, H),
+                                              W_h=_n(r, H, H) / 3, b=_n(r, H), W_o=_n(r, D, H)),
+                               dict(xs=F("T", "N", "D"), h0=F("N", "H"), c0=F("N", "H"), W_h=F("H", "H"), b=F("H"),
+                                    W_o=F("D", "H")))],
+    "two_state_state_jacobian": [Call(lambda r: dict(h_prev=_n(r, N, H), W_h=_n(r, H, H), activation="sigmoid"),
+                                      dict(h_prev=F("N", "H"), W_h=F("H", "H")))],
+    "two_state_output_jacobian": [Call(lambda r: dict(_two_state_args(r), variant="inside"), TWO_STATE_ARRAYS)],
+    "two_state_input_jacobian": [Call(lambda r: dict(_two_state_args(r), variant="inside"), TWO_STATE_ARRAYS)],
+    "glorot_uniform": [Call(lambda r: dict(fan_in=3, fan_out=4, rng=np.random.default_rng(0)), {},
+                            dict(fan_in="int", fan_out="int"))],
+    "glorot_limit": [Call(lambda r: dict(fan_in=3, fan_out=4), {}, dict(fan_in="int", fan_out="int"))],
+    "glorot_jacobian_variance": [Call(lambda r: dict(H=6, activation="tanh", trials=2, seed=1, N=2, state_std=0.5), {},
+                                      dict(H="int", trials="int", seed="int", N="int", state_std="float"))],
+    "activation_derivative_moments": [Call(lambda r: dict(activation="sigmoid", state_std=0.5), {},
+                                           dict(state_std="float"))],
+    # forward mode
+    "rnn_jvp": [Call(lambda r: dict(_rnn_args(r), dxs=_n(r, T, N, D), dh0=_n(r, N, H)),
+                     dict(RNN_ARRAYS, dxs=F("T", "N", "D"), dh0=F("N", "H")))],
+    "sequence_slope": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), params=_slope_params(r),
+                                           dxs_dt=_n(r, T, N, D), activation="sigmoid", output="sigmoid",
+                                           dh0_dt=_n(r, N, H)),
+                            dict(SLOPE_ARRAYS, dxs_dt=F("T", "N", "D"), dh0_dt=F("N", "H")))],
+    "output_jacobian_at_step": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), params=_slope_params(r),
+                                                    output="sigmoid"), SLOPE_ARRAYS)],
+    "slope_by_prefix_differentiation": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H),
+                                                            params=_slope_params(r), dxs_dt=_n(r, T, N, D),
+                                                            dh0_dt=_n(r, N, H)),
+                                             dict(SLOPE_ARRAYS, dxs_dt=F("T", "N", "D"), dh0_dt=F("N", "H")))],
+    "sequence_slope_feedback": [
+        Call(lambda r: dict(xs=_n(r, T, N, D), y_init=_n(r, N, C), h0=_n(r, N, H), params=_slope_params(r, D + C),
+                            dxs_dt=_n(r, T, N, D), feedback="observed", ys_observed=_n(r, T, N, C),
+                            dys_observed_dt=_n(r, T, N, C), dy_init_dt=_n(r, N, C), dh0_dt=_n(r, N, H)),
+             dict(SLOPE_ARRAYS, **{"params.W_x": F("D+C", "H")}, y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
+                  ys_observed=F("T", "N", "C"), dys_observed_dt=F("T", "N", "C"), dy_init_dt=F("N", "C"),
+                  dh0_dt=F("N", "H"))),
+        Call(lambda r: dict(xs=_n(r, T, N, D), y_init=_n(r, N, C), h0=_n(r, N, H), params=_slope_params(r, D + C),
+                            dxs_dt=_n(r, T, N, D), feedback="predicted", dy_init_dt=_n(r, N, C)),
+             dict(SLOPE_ARRAYS, **{"params.W_x": F("D+C", "H")}, y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
+                  dy_init_dt=F("N", "C"))),
+    ],
+    # extras
+    "cell_step_backward": [Call(lambda r: dict(dh=_n(r, N, H), x=_n(r, N, D), h_prev=_n(r, N, H),
+                                               h=r.random((N, H)), W_x=_n(r, D, H), W_h=_n(r, H, H)),
+                                dict(dh=F("N", "H"), x=F("N", "D"), h_prev=F("N", "H"), h=F("N", "H"),
+                                     W_x=F("D", "H"), W_h=F("H", "H")))],
+    "leaky_rnn_forward": [Call(lambda r: dict(_rnn_args(r), alpha=0.3), RNN_ARRAYS, dict(alpha="float"))],
+    "leaky_step_jacobians": [Call(lambda r: dict(hs=np.tanh(_n(r, T, N, H)), h0=_n(r, N, H), W_h=_n(r, H, H),
+                                                 alpha=0.5),
+                                  dict(hs=F("T", "N", "H"), h0=F("N", "H"), W_h=F("H", "H")), dict(alpha="float"))],
+    "squared_error_rnn_grad": [Call(lambda r: dict(_rnn_args(r), W_y=_n(r, H, C), b_y=_n(r, C),
+                                                   targets=_n(r, T, N, C)),
+                                    dict(RNN_ARRAYS, W_y=F("H", "C"), b_y=F("C"), targets=F("T", "N", "C")))],
+    "rnn_param_jvp": [Call(lambda r: dict(_rnn_args(r), dW_x=_n(r, D, H), dW_h=_n(r, H, H), db=_n(r, H)),
+                           dict(RNN_ARRAYS, dW_x=F("D", "H"), dW_h=F("H", "H"), db=F("H")))],
+}
+
+
+def test_every_public_function_has_an_entry():
+    assert sorted(set(FUNCTIONS) - set(CALLS)) == [], "add these functions to CALLS"
+    assert sorted(set(CALLS) - set(FUNCTIONS)) == [], "CALLS names functions that are not public"
+
+
+def test_table_declares_every_array_argument():
+    """Every ndarray among the valid arguments (and in their dicts) is declared, with matching shape letters."""
+    for name, calls in CALLS.items():
+        params = inspect.signature(FUNCTIONS[name]).parameters
+        for call in calls:
+            kwargs = call.make(np.random.default_rng(0))
+            assert set(kwargs) <= set(params), name
+            found = {}
+            for arg, value in kwargs.items():
+                if isinstance(value, np.ndarray):
+                    found[arg] = value
+                elif isinstance(value, dict):
+                    found.update({f"{arg}.{k}": v for k, v in value.items() if isinstance(v, np.ndarray)})
+            assert set(found) == set(call.arrays), f"{name}: declared {sorted(call.arrays)}, made {sorted(found)}"
+            sizes = {}
+            for path, spec in call.arrays.items():
+                kind = {"f": "float", "i": "int", "b": "bool"}[found[path].dtype.kind]
+                assert kind == spec.kind, f"{name}: {path} is {kind}, declared {spec.kind}"
+                if spec.letters is not None:
+                    assert found[path].ndim == len(spec.letters), f"{name}: {path}"
+                    for letter, size in zip(spec.letters, found[path].shape):
+                        if isinstance(letter, str):
+                            assert sizes.setdefault(letter, size) == size, f"{name}: {path} letter {letter}"
+
+
+CASES = [(name, i) for name in sorted(CALLS) for i in range(len(CALLS[name]))]
+CASE_IDS = [f"{name}[{i}]" for name, i in CASES]
+SCALAR_CASES = [(name, i) for name, i in CASES if CALLS[name][i].scalars]
+FLOAT_CASES = [(name, i) for name, i in CASES if any(s.kind == "float" for s in CALLS[name][i].arrays.values())]
+
+
+# ----------------------------------------------------------------------------- helpers for the bad-input checks
+
+def _get(kwargs: dict, path: str):
+    arg, _, key = path.partition(".")
+    return kwargs[arg][key] if key else kwargs[arg]
+
+
+def _with(kwargs: dict, path: str, value) -> dict:
+    """A deep copy of kwargs with the array at ``path`` replaced."""
+    new = copy.deepcopy(kwargs)
+    arg, _, key = path.partition(".")
+    if key:
+        new[arg][key] = value
+    else:
+        new[arg] = value
+    return new
+
+
+def _spellings(path: str) -> list[str]:
+    arg, _, key = path.partition(".")
+    return [f"{arg}['{key}']", f'{arg}["{key}"]'] if key else [arg]
+
+
+def _starts_with_name(message: str, path: str) -> bool:
+    return any(message.startswith(s + ":") for s in _spellings(path))
+
+
+def _names(message: str, path: str) -> bool:
+    return any(_mentions(message, s) for s in _spellings(path))
+
+
+def _call_raising(name: str, kwargs: dict) -> RnngradInputError:
+    try:
+        FUNCTIONS[name](**kwargs)
+    except RnngradInputError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - any other exception breaks the contract
+        pytest.fail(f"{name}: raised {type(exc).__name__}: {exc} (expected a named RnngradInputError)")
+    pytest.fail(f"{name}: accepted the bad input silently")
+
+
+def _float_paths(call: Call) -> list[str]:
+    return [p for p, spec in call.arrays.items() if spec.kind == "float"]
+
+
+def _bound_axes(call: Call, path: str) -> list[int]:
+    """Axes of ``path`` whose size must agree with another axis (of this or another array argument)."""
+    spec = call.arrays[path]
+    if spec.letters is None:
+        return []
+    counts: dict = {}
+    for other in call.arrays.values():
+        for letter in other.letters or ():
+            counts[letter] = counts.get(letter, 0) + 1
+    return [i for i, letter in enumerate(spec.letters)
+            if isinstance(letter, int) or "+" in letter or counts[letter] > 1]
+
+
+def _assert_unchanged(before, after, where: str):
+    if isinstance(before, np.ndarray):
+        assert isinstance(after, np.ndarray) and before.dtype == after.dtype and before.shape == after.shape \
+            and np.array_equal(before, after), f"{where} was modified"
+    elif isinstance(before, dict):
+        assert isinstance(after, dict) and list(before) == list(after), f"{where}: keys changed"
+        for k in before:
+            _assert_unchanged(before[k], after[k], f"{where}['{k}']")
+
+
+def _float_results(obj, where="result"):
+    """(where, dtype) of every float array or float scalar in a result."""
+    if isinstance(obj, np.ndarray):
+        yield where, obj.dtype
+    elif isinstance(obj, (np.floating, np.integer)):
+        yield where, obj.dtype
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _float_results(v, f"{where}[{k!r}]")
+    elif isinstance(obj, (tuple, list)):
+        for i, v in enumerate(obj):
+            yield from _float_results(v, f"{where}[{i}]")
+    elif dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            yield from _float_results(getattr(obj, f.name), f"{where}.{f.name}")
+
+
+def _check_result_dtypes(name: str, call: Call, result):
+    for where, dtype in _float_results(result):
+        if where in call.int_results and dtype == np.int64:
+            continue
+        assert dtype == np.float64, f"{name}: {where} has dtype {dtype}, expected float64"
+
+
+# ----------------------------------------------------------------------------- 2. bad input
+
+@pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
+def test_integer_and_object_arrays_are_refused_by_name(name, i):
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(1))
+    for path in _float_paths(call):
+        value = _get(kwargs, path)
+        for bad in (np.round(value * 3).astype(np.int64), value.astype(object)):
+            exc = _call_raising(name, _with(kwargs, path, bad))
+            assert _starts_with_name(str(exc), path), f"{name}, {path} as {bad.dtype}: {exc}"
+
+
+@pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
+def test_float_arrays_are_refused_where_integers_are_needed(name, i):
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(2))
+    for path, spec in call.arrays.items():
+        if spec.kind == "int":
+            exc = _call_raising(name, _with(kwargs, path, _get(kwargs, path).astype(np.float64) + 0.5))
+            assert _starts_with_name(str(exc), path), f"{name}, {path} as float: {exc}"
+
+
+@pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
+def test_nan_and_inf_are_refused_by_name(name, i):
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(3))
+    for path in _float_paths(call):
+        if path in call.nan_allowed:
+            continue
+        for bad_value in (np.nan, -np.inf):
+            bad = _get(kwargs, path).copy()
+            bad.flat[bad.size // 2] = bad_value
+            exc = _call_raising(name, _with(kwargs, path, bad))
+            assert isinstance(exc, NonFiniteError), f"{name}, {path} with {bad_value}: {type(exc).__name__}: {exc}"
+            assert _starts_with_name(str(exc), path), f"{name}, {path} with {bad_value}: {exc}"
+
+
+@pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
+def test_wrong_shapes_are_refused_by_name(name, i):
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(4))
+    arg_names = [re.escape(s) for p in call.arrays for s in _spellings(p)]
+    starts_with_some_argument = re.compile(rf"^({'|'.join(arg_names)}):") if arg_names else None
+    for path, spec in call.arrays.items():
+        value = _get(kwargs, path)
+        bad_shapes = []
+        if spec.letters is not None and not spec.any_ndim:
+            bad_shapes.append(((2,) + value.shape, "an extra axis"))
+        for axis in _bound_axes(call, path):
+            shape = list(value.shape)
+            shape[axis] += 1
+            bad_shapes.append((tuple(shape), f"axis {axis} one longer"))
+        for shape, what in bad_shapes:
+            bad = np.resize(value, shape)       # same dtype, entries recycled
+            exc = _call_raising(name, _with(kwargs, path, bad))
+            where = f"{name}, {path} with {what} {shape}"
+            assert isinstance(exc, ShapeError), f"{where}: {type(exc).__name__}: {exc}"
+            assert starts_with_some_argument.match(str(exc)), f"{where}: message does not start with an argument: {exc}"
+            assert _names(str(exc), path), f"{where}: message does not name {path}: {exc}"
+
+
+@pytest.mark.parametrize("name,i", SCALAR_CASES, ids=[f"{name}[{i}]" for name, i in SCALAR_CASES])
+def test_bad_numbers_are_refused_by_name(name, i):
+    """A NaN or a string where a float is needed, a fraction or a string where an integer is needed."""
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(7))
+    for arg, kind in call.scalars.items():
+        for bad in ((np.nan, "0.5") if kind == "float" else (1.5, "2")):
+            exc = _call_raising(name, dict(kwargs, **{arg: bad}))
+            assert _starts_with_name(str(exc), arg), f"{name}, {arg}={bad!r}: {exc}"
+
+
+# ----------------------------------------------------------------------------- 3. purity and float64
+
+@pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
+def test_inputs_are_not_modified_and_results_are_float64(name, i):
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(5))
+    before = {k: copy.deepcopy(v) for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict))}
+    result = FUNCTIONS[name](**kwargs)
+    for k, v in before.items():
+        _assert_unchanged(v, kwargs[k], f"{name}: argument {k}")
+    _check_result_dtypes(name, call, result)
+
+
+@pytest.mark.parametrize("name,i", FLOAT_CASES, ids=[f"{name}[{i}]" for name, i in FLOAT_CASES])
+def test_float32_inputs_give_float64_results(name, i):
+    call = CALLS[name][i]
+    paths = _float_paths(call)
+    kwargs = call.make(np.random.default_rng(6))
+    for path in paths:
+        kwargs = _with(kwargs, path, _get(kwargs, path).astype(np.float32))
+    _check_result_dtypes(name, call, FUNCTIONS[name](**kwargs))
+
+
+def test_purity_check_can_fail():
+    """The comparison used above notices an in-place change, including inside a dict."""
+    a = {"w": np.zeros(3)}
+    b = copy.deepcopy(a)
+    b["w"][1] = 1.0
+    with pytest.raises(AssertionError, match=r"\['w'\] was modified"):
+        _assert_unchanged(a, b, "params")
+    with pytest.raises(AssertionError, match="float32"):
+        _check_result_dtypes("f", Call(lambda r: {}), (np.zeros(2), {"g": np.zeros(2, np.float32)}))
+    with pytest.raises(AssertionError, match="int64"):
+        _check_result_dtypes("f", Call(lambda r: {}, int_results=("result[0]",)), (np.zeros(2, int), np.zeros(1, int)))
