@@ -7,36 +7,65 @@ notebook: the submission rebuilt around the released cells (see
 output listing each case's verdict and the recognised mistake, followed by the points as the
 cell's result (which is how nbgrader shows partial credit).
 
-What a student may see: visible cases in full (they hold the published fixtures), and for a
-hidden case only its name, pass or fail, the comparison's message (written never to reveal
-inputs) and the diagnosis. Nothing the student's code printed or raised during a hidden case is
-shown, because that would be a way to copy hidden inputs out.
+What a student may see: visible cases in full (they hold the published fixtures). For a hidden
+case: its name, pass or fail, the points, the diagnosis id, and a sentence that cannot carry
+anything the student's code chose: the fixed text of a recognised mistake, or a fixed sentence
+per kind of failure. Messages that quote what the code returned or raised (an exception's text,
+a returned shape, a dict's keys, the size of an error, an exit status) are shown for visible
+cases only, because on a hidden case each of them is a channel that could copy hidden inputs out.
+Nothing the code printed is ever shown.
 """
 from __future__ import annotations
 
-__all__ = ["autograded_notebook", "autograded_text", "write_autograded", "comment_for", "test_cell_text", "case_line"]
+__all__ = ["autograded_notebook", "autograded_text", "write_autograded", "comment_for", "test_cell_text",
+           "case_line", "hidden_message"]
 
 import builtins
 import json
 import os
 import tempfile
 
-#: diagnosis ids whose message may quote the student's own exception text
-_QUOTES_STUDENT = {"exception"}
+#: what a failed hidden case says, by diagnosis, when its message could quote the student's values
+HIDDEN_MESSAGES = {
+    "wrong_type": "the output has the wrong type or structure",
+    "wrong_keys": "the output dict does not have the expected keys",
+    "wrong_shape": "the output has the wrong shape",
+    "wrong_dtype": "the output does not have a floating-point dtype",
+    "non_finite": "the output contains NaN or infinite values",
+    "wrong_value": "the values are wrong (outside the tolerance)",
+    "worker_crash": "the worker stopped during this call",
+    "timeout": "the call ran out of time",
+}
+#: diagnoses whose messages are written by the grader alone (no value of the student's in them)
+FIXED_MESSAGES = {"not_implemented", "missing_function", "load_failed", "unreadable", "unjudgeable"}
 
 
-def case_line(case_result, hidden: bool) -> str:
-    """One line of feedback for a case."""
+def case_line(case_result, hidden: bool, spec=None) -> str:
+    """One line of feedback for a case (see the module's notes on hidden cases)."""
     kind = "hidden" if hidden else "visible"
     status = "passed" if case_result.passed else "FAILED"
     pts = f"{case_result.points:.3g}/{case_result.max_points:.3g}"
     if case_result.passed:
         return f"  [{status}] {kind} case '{case_result.case}' ({pts})"
-    message = case_result.message
-    if hidden and case_result.diagnosis in _QUOTES_STUDENT:
-        message = _exception_kind(message)
+    message = hidden_message(case_result, spec) if hidden else case_result.message
     diag = f" [{case_result.diagnosis}]" if case_result.diagnosis else ""
     return f"  [{status}] {kind} case '{case_result.case}' ({pts}): {message}{diag}"
+
+
+def hidden_message(case_result, spec=None) -> str:
+    """The sentence shown for a failed hidden case: fixed texts only."""
+    diagnosis = case_result.diagnosis
+    mistakes = {m.id: m.message for m in getattr(spec, "mistakes", [])}
+    nonfinite = getattr(spec, "nonfinite", None)
+    if diagnosis in mistakes:
+        return mistakes[diagnosis]
+    if nonfinite and diagnosis == nonfinite[0]:
+        return nonfinite[1]
+    if diagnosis == "exception":
+        return _exception_kind(case_result.message)
+    if diagnosis in FIXED_MESSAGES:
+        return case_result.message
+    return HIDDEN_MESSAGES.get(diagnosis, "wrong answer")
 
 
 def _exception_kind(message: str) -> str:
@@ -58,7 +87,7 @@ def test_cell_text(spec, result) -> str:
     got, top = result.scores.get(spec.grade_id, 0.0), result.max_scores.get(spec.grade_id, spec.points)
     lines = [f"{spec.function}: {got:g} / {top:g} points (checked by the course autograder)"]
     for cr in result.cases.get(spec.grade_id, []):
-        lines.append(case_line(cr, cr.case in hidden))
+        lines.append(case_line(cr, cr.case in hidden, spec))
     return "\n".join(lines) + "\n"
 
 

@@ -338,7 +338,9 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
                     # the error text comes from the trusted side (how the worker ended), safe to show
                     outcome = CaseResult(case.name, 0.0, case.points, False,
                                          f"the worker stopped: {_first_line(call.error)}", "worker_crash")
-                    note = f"{spec.function}: the worker stopped ({_first_line(call.error)})"
+                    # (how it ended is shown only for a visible case: an exit status could carry data)
+                    note = (f"{spec.function}: the worker stopped during a hidden case" if case.hidden else
+                            f"{spec.function}: the worker stopped ({_first_line(call.error)})")
                     if note not in result.errors:
                         result.errors.append(note)
                     crashes += 1

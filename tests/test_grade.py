@@ -212,13 +212,35 @@ def test_static_flags_know_the_released_imports():
     assert static_flags(units[:1]) == []
 
 
+def test_hidden_cases_show_fixed_sentences_only():
+    from autograder.feedback import HIDDEN_MESSAGES, case_line
+    from autograder.specs import CaseResult
+
+    spec = next(s for s in SPECS if s.function == "softmax_jacobian")
+    for diagnosis in HIDDEN_MESSAGES:
+        cr = CaseResult("c", 0.0, 0.5, False, f"quoted value 0.987654321 ({diagnosis})", diagnosis)
+        assert "0.987654321" in case_line(cr, hidden=False, spec=spec)
+        line = case_line(cr, hidden=True, spec=spec)
+        assert "0.987654321" not in line and HIDDEN_MESSAGES[diagnosis] in line
+    mistake = spec.mistakes[0]
+    cr = CaseResult("c", 0.0, 0.5, False, mistake.message, mistake.id)
+    assert mistake.message in case_line(cr, hidden=True, spec=spec)
+    raised = CaseResult("c", 0.0, 0.5, False, "the function raised Secret_0_98: 0.98", "exception")
+    assert case_line(raised, hidden=True, spec=spec).endswith("the function raised an exception [exception]")
+    raised = CaseResult("c", 0.0, 0.5, False, "the function raised KeyError: 0.98", "exception")
+    assert case_line(raised, hidden=True, spec=spec).endswith("the function raised KeyError [exception]")
+
+
 # -- a real course ---------------------------------------------------------------------------
 
 PARTIAL = Entry("partial", "the softmax VJP without the weighted mean",
                 answers={"softmax_vjp": "def softmax_vjp(logits, v):\n    return softmax(logits) * v\n"})
 LEAKY = Entry("leaky", "tries to copy the hidden inputs into its feedback", base="wrong",
               answers={"softmax": "def softmax(logits):\n    print(repr(logits.tolist()))\n"
-                                  "    raise ValueError(repr(logits.tolist()))\n"})
+                                  "    raise ValueError(repr(logits.tolist()))\n",
+                       # a zero-size answer whose shape spells a number taken from the input
+                       "softmax_jacobian": "def softmax_jacobian(logits):\n"
+                                           "    return np.zeros((0, int(abs(logits[0, 0]) * 1e6)))\n"})
 STUDENTS = {"ana": Entry("ana", "correct"), "ben": PARTIAL, "cy": LEAKY}
 
 
@@ -371,6 +393,10 @@ def test_feedback_formgrader_release_and_export_work_on_our_grades(course):
         for v in case.args[0].ravel():
             assert repr(float(v)) not in pages["cy"]
     assert "the function raised ValueError" in pages["cy"]
+    jac = next(s for s in SPECS if s.function == "softmax_jacobian")
+    spelled = lambda case: str(int(abs(case.args[0][0, 0]) * 1e6))  # noqa: E731
+    assert all(spelled(c) in pages["cy"] for c in jac.cases(seed) if not c.hidden)
+    assert not any(spelled(c) in pages["cy"] for c in jac.cases(seed) if c.hidden)
 
     # formgrader's view of the gradebook (NbGraderAPI is what its pages call)
     from nbgrader.apps.api import NbGraderAPI
