@@ -136,6 +136,17 @@ class Dims:
             self.sizes[letter] = size
             self.origin[letter] = name
 
+    def nonempty(self, *letters: str) -> None:
+        """Raise a ShapeError, naming the argument that bound it, if one of ``letters`` is 0.
+
+        For computations that need at least one entry along an axis (a mean over the batch,
+        a product over time steps).
+        """
+        for letter in letters:
+            if self.sizes.get(letter) == 0:
+                raise ShapeError(f"{self.origin[letter]}: expected at least one entry along {letter}, "
+                                 f"got {letter}=0")
+
     def float_array(self, name: str, value, letters: Sequence[Letter] | None, *, finite: bool = True) -> np.ndarray:
         """Return ``value`` as a float64 array of shape ``letters`` (None: any shape); raise a named error otherwise.
 

@@ -76,6 +76,7 @@ def _check_batch(params, inputs, targets, h0):
     V = dims["V"]
     inputs = dims.int_array("inputs", inputs, ("T", "N"), low=0, high=V)
     targets = dims.int_array("targets", targets, ("T", "N"), low=0, high=V)
+    dims.nonempty("T", "N")  # the loss is a mean over the batch of a sum over at least one step
     if h0 is None:
         h0 = np.zeros((dims["N"], dims["H"]))
     else:

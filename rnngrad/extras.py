@@ -190,6 +190,7 @@ def squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> tuple[floa
     W_y = dims.float_array("W_y", W_y, ("H", "C"))
     b_y = dims.float_array("b_y", b_y, ("C",))
     targets = dims.float_array("targets", targets, ("T", "N", "C"))
+    dims.nonempty("N")  # the loss is a mean over the batch
     hs = rnn_forward(xs, h0, W_x, W_h, b)
     resid = hs @ W_y + b_y - targets
     N = dims["N"]

@@ -132,6 +132,8 @@ def jacobian_products(step_jacobians) -> np.ndarray:
     """
     J = Dims().float_array("step_jacobians", step_jacobians, ("T", "N", "H", "H"))
     P = np.empty_like(J)
+    if J.shape[0] == 0:      # no steps: no k in 0..T-1
+        return P
     P[-1] = J[-1]
     for k in range(J.shape[0] - 2, -1, -1):
         np.matmul(P[k + 1], J[k], out=P[k])
@@ -165,6 +167,8 @@ def rnn_jacobian_products(hs, W_h) -> np.ndarray:
     T, N, H = hs.shape
     d = 1.0 - hs * hs                                   # (T, N, H): tanh' at every step
     P = np.empty((T, N, H, H))
+    if T == 0:
+        return P
     P[-1] = d[-1][:, :, None] * W_h.T                   # J[T-1]
     W_hT = np.ascontiguousarray(W_h.T)
     scaled = np.empty((N, H, H))                        # one reused (N, H, H) buffer
@@ -195,6 +199,8 @@ def jacobians_from_start(step_jacobians) -> np.ndarray:
     """
     J = Dims().float_array("step_jacobians", step_jacobians, ("T", "N", "H", "H"))
     Q = np.empty_like(J)
+    if J.shape[0] == 0:      # no steps: no t in 1..T
+        return Q
     Q[0] = J[0]
     for t in range(1, J.shape[0]):
         np.matmul(J[t], Q[t - 1], out=Q[t])
@@ -226,6 +232,8 @@ def rnn_jacobians_from_start(hs, W_h) -> np.ndarray:
     T, N, H = hs.shape
     d = 1.0 - hs * hs
     Q = np.empty((T, N, H, H))
+    if T == 0:
+        return Q
     Q[0] = d[0][:, :, None] * W_h.T
     for t in range(1, T):
         # (W_h^T Q)^T = Q^T W_h, computed on the transposed (N*H, H) stack

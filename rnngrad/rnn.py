@@ -164,11 +164,11 @@ def _param_grads(das: np.ndarray, xs: np.ndarray, h0: np.ndarray, hs: np.ndarray
     """Parameter gradients from the pre-activation gradients, summed over time and batch in one product each."""
     T, N, H = das.shape
     flat = das.reshape(T * N, H)
-    # the input of step t to W_h is h_{t-1}: h0 followed by hs[:-1]
-    dW_h = h0.T @ das[0]
+    # the input of step t to W_h is h_{t-1}: h0 followed by hs[:-1] (an empty sequence gives zeros)
+    dW_h = h0.T @ das[0] if T else np.zeros((H, H))
     if T > 1:
         dW_h += hs[:-1].reshape((T - 1) * N, H).T @ das[1:].reshape((T - 1) * N, H)
-    return {"W_x": xs.reshape(T * N, -1).T @ flat, "W_h": dW_h, "b": flat.sum(axis=0)}
+    return {"W_x": xs.reshape(T * N, xs.shape[-1]).T @ flat, "W_h": dW_h, "b": flat.sum(axis=0)}
 
 
 def rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict:

@@ -629,6 +629,41 @@ def test_bad_numbers_are_refused_by_name(name, i):
             assert _starts_with_name(str(exc), arg), f"{name}, {arg}={bad!r}: {exc}"
 
 
+def _letter_sizes(call: Call, kwargs: dict) -> dict:
+    sizes = {}
+    for path, spec in call.arrays.items():
+        for letter, size in zip(spec.letters or (), _get(kwargs, path).shape):
+            if isinstance(letter, str) and "+" not in letter:
+                sizes[letter] = size
+    return sizes
+
+
+EMPTY_CASES = [(name, i, letter) for name, i in CASES
+               for letter in sorted(_letter_sizes(CALLS[name][i], CALLS[name][i].make(np.random.default_rng(0))))]
+
+
+@pytest.mark.parametrize("name,i,letter", EMPTY_CASES, ids=[f"{n}[{i}]-{L}=0" for n, i, L in EMPTY_CASES])
+def test_empty_axes_give_a_result_or_a_named_error(name, i, letter):
+    """With one size set to 0 in every argument that has it, a function either computes (an empty or
+    zero result) or raises a named RnngradInputError; never an IndexError or a division by zero."""
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(8))
+    sizes = dict(_letter_sizes(call, kwargs), **{letter: 0})
+    for path, spec in call.arrays.items():
+        if spec.letters is None or not any(letter in str(l).split("+") for l in spec.letters):
+            continue
+        shape = tuple(l if isinstance(l, int) else sum(sizes[part] for part in l.split("+")) for l in spec.letters)
+        kwargs = _with(kwargs, path, np.zeros(shape, _get(kwargs, path).dtype))
+    try:
+        result = FUNCTIONS[name](**kwargs)
+    except RnngradInputError as exc:
+        assert re.match(r"^[\w\[\]'\"]+:", str(exc)), f"{name} with {letter}=0: no name in front of: {exc}"
+        return
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"{name} with {letter}=0: {type(exc).__name__}: {exc}")
+    _check_result_dtypes(name, call, result)
+
+
 # ----------------------------------------------------------------------------- 3. purity and float64
 
 @pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
