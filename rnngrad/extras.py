@@ -70,6 +70,7 @@ def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") 
         >>> g["b"].tolist()      # da = 1 * 0.5 * 0.5 per row, summed over 2 rows
         [0.5, 0.5, 0.5, 0.5]
     """
+    check_choice("activation", activation, ACTIVATIONS)
     dims = Dims()
     dh = dims.float_array("dh", dh, ("N", "H"))
     x = dims.float_array("x", x, ("N", "D"))

@@ -372,13 +372,16 @@ CALLS: dict[str, list[Call]] = {
     "two_state_step": [Call(lambda r: dict(_two_state_args(r), activation="tanh", variant="after"),
                             TWO_STATE_ARRAYS)],
     "two_state_forward": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), c0=_n(r, N, H),
-                                              W_h=_n(r, H, H) / 3, b=_n(r, H), W_o=_n(r, D, H)),
+                                              W_h=_n(r, H, H) / 3, b=_n(r, H), W_o=_n(r, D, H), activation="identity",
+                                              variant="inside"),
                                dict(xs=F("T", "N", "D"), h0=F("N", "H"), c0=F("N", "H"), W_h=F("H", "H"), b=F("H"),
                                     W_o=F("D", "H")))],
     "two_state_state_jacobian": [Call(lambda r: dict(h_prev=_n(r, N, H), W_h=_n(r, H, H), activation="sigmoid"),
                                       dict(h_prev=F("N", "H"), W_h=F("H", "H")))],
-    "two_state_output_jacobian": [Call(lambda r: dict(_two_state_args(r), variant="inside"), TWO_STATE_ARRAYS)],
-    "two_state_input_jacobian": [Call(lambda r: dict(_two_state_args(r), variant="inside"), TWO_STATE_ARRAYS)],
+    "two_state_output_jacobian": [Call(lambda r: dict(_two_state_args(r), activation="sigmoid", variant="inside"),
+                                       TWO_STATE_ARRAYS)],
+    "two_state_input_jacobian": [Call(lambda r: dict(_two_state_args(r), activation="relu", variant="inside"),
+                                      TWO_STATE_ARRAYS)],
     "glorot_uniform": [Call(lambda r: dict(fan_in=3, fan_out=4, rng=np.random.default_rng(0)), {},
                             dict(fan_in="int", fan_out="int"))],
     "glorot_limit": [Call(lambda r: dict(fan_in=3, fan_out=4), {}, dict(fan_in="int", fan_out="int"))],
@@ -394,15 +397,16 @@ CALLS: dict[str, list[Call]] = {
                                            dh0_dt=_n(r, N, H)),
                             dict(SLOPE_ARRAYS, dxs_dt=F("T", "N", "D"), dh0_dt=F("N", "H")))],
     "output_jacobian_at_step": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), params=_slope_params(r),
-                                                    output="sigmoid"), SLOPE_ARRAYS)],
+                                                    activation="tanh", output="sigmoid"), SLOPE_ARRAYS)],
     "slope_by_prefix_differentiation": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H),
                                                             params=_slope_params(r), dxs_dt=_n(r, T, N, D),
-                                                            dh0_dt=_n(r, N, H)),
+                                                            activation="sigmoid", output="sigmoid", dh0_dt=_n(r, N, H)),
                                              dict(SLOPE_ARRAYS, dxs_dt=F("T", "N", "D"), dh0_dt=F("N", "H")))],
     "sequence_slope_feedback": [
         Call(lambda r: dict(xs=_n(r, T, N, D), y_init=_n(r, N, C), h0=_n(r, N, H), params=_slope_params(r, D + C),
                             dxs_dt=_n(r, T, N, D), feedback="observed", ys_observed=_n(r, T, N, C),
-                            dys_observed_dt=_n(r, T, N, C), dy_init_dt=_n(r, N, C), dh0_dt=_n(r, N, H)),
+                            dys_observed_dt=_n(r, T, N, C), dy_init_dt=_n(r, N, C), dh0_dt=_n(r, N, H),
+                            activation="tanh", output="sigmoid"),
              dict(SLOPE_ARRAYS, **{"params.W_x": F("D+C", "H")}, y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
                   ys_observed=F("T", "N", "C"), dys_observed_dt=F("T", "N", "C"), dy_init_dt=F("N", "C"),
                   dh0_dt=F("N", "H"))),
@@ -413,7 +417,8 @@ CALLS: dict[str, list[Call]] = {
     ],
     # extras
     "cell_step_backward": [Call(lambda r: dict(dh=_n(r, N, H), x=_n(r, N, D), h_prev=_n(r, N, H),
-                                               h=r.random((N, H)), W_x=_n(r, D, H), W_h=_n(r, H, H)),
+                                               h=r.random((N, H)), W_x=_n(r, D, H), W_h=_n(r, H, H),
+                                               activation="sigmoid"),
                                 dict(dh=F("N", "H"), x=F("N", "D"), h_prev=F("N", "H"), h=F("N", "H"),
                                      W_x=F("D", "H"), W_h=F("H", "H")))],
     "leaky_rnn_forward": [Call(lambda r: dict(_rnn_args(r), alpha=0.3), RNN_ARRAYS, dict(alpha="float"))],
@@ -662,6 +667,31 @@ def test_empty_axes_give_a_result_or_a_named_error(name, i, letter):
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"{name} with {letter}=0: {type(exc).__name__}: {exc}")
     _check_result_dtypes(name, call, result)
+
+
+#: string arguments that are data, not a choice among options
+FREE_TEXT = {("train_char_lm", "text")}
+
+
+def test_table_passes_every_option_argument():
+    """Every parameter whose default is a string (an option such as activation or reduction) is set
+    explicitly in some entry of CALLS, so that the next test tries a wrong value for it."""
+    missing = []
+    for name, func in FUNCTIONS.items():
+        passed = {k for call in CALLS.get(name, []) for k in call.make(np.random.default_rng(0))}
+        missing += [f"{name}({p.name})" for p in inspect.signature(func).parameters.values()
+                    if isinstance(p.default, str) and p.name not in passed]
+    assert missing == []
+
+
+@pytest.mark.parametrize("name,i", CASES, ids=CASE_IDS)
+def test_unknown_options_are_refused_by_name(name, i):
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(9))
+    options = [k for k, v in kwargs.items() if isinstance(v, str) and (name, k) not in FREE_TEXT]
+    for arg in options:
+        exc = _call_raising(name, dict(kwargs, **{arg: "no_such_option"}))
+        assert _starts_with_name(str(exc), arg) and "no_such_option" in str(exc), f"{name}, {arg}: {exc}"
 
 
 # ----------------------------------------------------------------------------- 3. purity and float64
