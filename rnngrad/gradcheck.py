@@ -128,7 +128,7 @@ def numerical_jvp(f: Callable, x, v, eps: float = 1e-6) -> np.ndarray:
 
     Args:
         f: callable returning a float or float array.
-        x: float array; not modified.
+        x: float array of any shape; not modified.
         v: float array of the shape of ``x`` (the tangent).
         eps: step size.
 
@@ -156,7 +156,7 @@ def numerical_vjp(f: Callable, x, u, eps: float = 1e-6) -> np.ndarray:
 
     Args:
         f: callable returning a float or float array.
-        x: float array; not modified.
+        x: float array of any shape; not modified.
         u: float array of the shape of ``f(x)`` (the cotangent).
         eps: step size.
 
@@ -223,8 +223,8 @@ def check_gradient(f: Callable, x, analytic, tol: float = 1e-6, eps: float = 1e-
 
     Args:
         f: callable returning a float or float array.
-        x: float array; not modified.
-        analytic: float array, the derivative to check.
+        x: float array of any shape; not modified.
+        analytic: float array, the derivative to check: shape of x for a scalar f, else f(x).shape + x.shape.
         tol: largest accepted :func:`relative_error`.
         eps: finite-difference step.
 

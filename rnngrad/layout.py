@@ -166,7 +166,7 @@ def layout_of(M, J, out_ndim: int | None = None, batch_ndim: int = 0, rtol: floa
     fits neither.
 
     Args:
-        M: float array, the candidate.
+        M: float array of any shape, the candidate.
         J: float array batch + out.shape + in.shape, the numerator-layout Jacobian.
         out_ndim, batch_ndim: as in :func:`to_denominator_layout`.
         rtol, atol: tolerances of ``np.allclose``.

@@ -81,7 +81,7 @@ def adagrad_update(params, grads, memory, lr, eps=1e-8) -> tuple[dict, dict]:
     """One Adagrad step: ``m' = m + g**2``, ``p' = p - lr * g / sqrt(m' + eps)``.
 
     Args:
-        params: dict of float arrays.
+        params: dict of float arrays of any shapes.
         grads: dict with the same keys and shapes.
         memory: dict with the same keys and shapes: the running sums of squared
             gradients (zeros before the first step).

@@ -141,6 +141,26 @@ def test_docstring_torch_ref(name):
     assert _doc_problems(PUBLIC_TORCH[name]) == []
 
 
+def _arg_description(args: str, name: str) -> str | None:
+    """The text that describes ``name`` in an Args section (entries may share a line: ``a: (N,); b: (H,)``)."""
+    m = re.search(rf"(?:^|[;,]\s|\s)(?:\w+, )*{re.escape(name)}(?:, \w+)*:\s(.*?)"
+                  rf"(?=;\s\w+(?:, \w+)*:|\n\S|\n {{0,8}}\w+(?:, \w+)*:|\Z)", args, re.S)
+    return m.group(1) if m else None
+
+
+def test_docstrings_give_the_shape_of_every_array_argument():
+    """An array argument's description has a shape ``(N, H)``, says "shape"/"any"/"same", or refers to
+    the function whose arguments it shares ("as in ...")."""
+    missing = []
+    for name, calls in CALLS.items():
+        args = _section(inspect.getdoc(FUNCTIONS[name]), "Args") or ""
+        for path in {p.partition(".")[0] for call in calls for p in call.arrays}:
+            desc = _arg_description(args, path)
+            if desc is None or not re.search(r"\([^()]*\)|shape|any|same|as in", desc):
+                missing.append(f"{name}: {path}: {desc!r}")
+    assert missing == []
+
+
 def test_docstring_rule_can_fail():
     def undocumented(x):
         """Returns twice x."""
@@ -160,6 +180,10 @@ def test_docstring_rule_can_fail():
         """
 
     assert len(_doc_problems(undocumented)) >= 3
+    args = "x: (N, D) inputs; h0: (N, H) state.\nW_x, W_h: weights.\nb: bias\n"
+    assert _arg_description(args, "h0") == "(N, H) state."
+    assert _arg_description(args, "W_h") == "weights."
+    assert _arg_description(args, "h") is None
     assert sorted(_doc_problems(no_check)) == ["parameter y not described under Args",
                                                "the example does not end with a checked value (expected output "
                                                "or assert)"]
