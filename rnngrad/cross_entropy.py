@@ -47,6 +47,10 @@ def _prepare(logits, labels, mask, reduction):
     C = dims["C"]
     lab = _as_array("labels", labels)
     if lab.dtype.kind in "iu":
+        if lab.shape == z.shape:
+            raise DTypeError(f"labels: with the shape of logits {z.shape} (one row per position) expected float "
+                             f"label weights, got dtype {lab.dtype}; integer labels are class indices of shape "
+                             f"{z.shape[:-1]}")
         k = dims.int_array("labels", lab, lead, low=0, high=C)
         y = np.zeros(z.shape)
         np.put_along_axis(y, k[..., None], 1.0, axis=-1)

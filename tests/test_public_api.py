@@ -2,19 +2,23 @@
 
 1. Docstrings: every public function and class of ``rnngrad`` (the flat namespace and the
    ``__all__`` of each topic module) and of ``rnngrad.torch_ref`` has an ``Args:`` section that
-   names every parameter, a ``Returns:`` section and an ``Example:`` whose doctest ends with a
-   checked value (an expected output or an ``assert``).
+   names every parameter (and gives the shape of every array argument), a ``Returns:`` section
+   and an ``Example:`` whose doctest ends with a checked value (an expected output or an
+   ``assert``). Dataclasses describe their fields under ``Attributes:``.
 2. Bad input: for every public numpy function, the table ``CALLS`` below builds valid arguments
    and declares the shape letters of every array argument. For each float-array argument in turn
-   the test passes it as an integer array and as an object array, puts a NaN into it, gives it an
-   extra axis and changes each size it shares with another argument; every one of these must raise
-   a subclass of ``RnngradInputError`` that names the argument (its message starts with the name,
-   or, for a size bound by an earlier argument, names that argument as the origin). Integer-array
-   arguments are also passed as floats.
+   the test passes it as an integer array and as an object array, puts a NaN and an infinity into
+   it, gives it an extra axis and changes each size it shares with another argument; every one of
+   these must raise a subclass of ``RnngradInputError`` that names the argument (its message
+   starts with the name, or, for a size bound by an earlier argument, names that argument as the
+   origin). Integer-array arguments are passed as floats, number arguments as NaN, fractions or
+   strings, option arguments (``activation``, ``reduction``, ...) as an unknown option, and every
+   size is set to 0 in turn (a result or a named error, never an IndexError or a division by zero).
 3. Purity and precision: a valid call leaves every input array (and dict of arrays) unchanged,
    and every float array in the result is float64, also when the inputs are float32.
 
-A public function without an entry in ``CALLS`` fails ``test_every_public_function_has_an_entry``.
+A public function without an entry in ``CALLS`` fails ``test_every_public_function_has_an_entry``;
+a new topic module not listed in ``TOPIC_MODULES`` fails ``test_every_topic_module_is_listed``.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import dataclasses
 import doctest
 import importlib
 import inspect
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -61,7 +66,6 @@ FUNCTIONS = {k: v for k, v in PUBLIC.items() if inspect.isfunction(v)}
 
 def test_every_topic_module_is_listed():
     """A new topic module must be added to TOPIC_MODULES (so that its functions are checked)."""
-    import pkgutil
     on_disk = {m.name for m in pkgutil.iter_modules(rnngrad.__path__) if not m.name.startswith("_")}
     assert on_disk - {"torch_ref"} == set(TOPIC_MODULES)
     on_disk = {m.name for m in pkgutil.iter_modules(rnngrad.torch_ref.__path__)}
@@ -595,6 +599,7 @@ def test_integer_and_object_arrays_are_refused_by_name(name, i):
         value = _get(kwargs, path)
         for bad in (np.round(value * 3).astype(np.int64), value.astype(object)):
             exc = _call_raising(name, _with(kwargs, path, bad))
+            assert isinstance(exc, DTypeError), f"{name}, {path} as {bad.dtype}: {type(exc).__name__}: {exc}"
             assert _starts_with_name(str(exc), path), f"{name}, {path} as {bad.dtype}: {exc}"
 
 
