@@ -96,3 +96,11 @@ def test_figures_are_drawn_by_the_build_not_committed():
     assert build.returncode == 0, build.log[-6000:]
     drawn = list((build.html / "_images").glob("*.png"))
     assert len(drawn) >= 3, "the chapters draw their figures when the book is built"
+
+
+def test_pages_write_nothing_to_stderr():
+    """A warning printed by a page's code (an overflow, a deprecation) shows up as a stderr output."""
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    noisy = [p.name for p in (build.html / "book").glob("*.html") if 'class="output stderr' in p.read_text()]
+    assert not noisy, noisy
