@@ -322,12 +322,12 @@ def test_refuses_when_user_namespaces_cannot_be_created(workspace):
 
 def test_mode_follows_the_grader_user():
     assert sandbox_module.isolation_mode() == ("root" if os.geteuid() == 0 else "userns")
-    cmd = sandbox_module.bwrap_command(3, mode="userns")
+    cmd = sandbox_module.bwrap_command(3, (), mode="userns")
     assert cmd[1:6] == ["--unshare-user", "--uid", "0", "--gid", "0"] and cmd[-1] == "userns"
-    root_cmd = sandbox_module.bwrap_command(3, mode="root")
+    root_cmd = sandbox_module.bwrap_command(3, (), mode="root")
     assert "--unshare-user" not in root_cmd and "CAP_SETFCAP" not in root_cmd and root_cmd[-1] == "root"
     with pytest.raises(ValueError, match="mode"):
-        sandbox_module.bwrap_command(3, mode="none")
+        sandbox_module.bwrap_command(3, (), mode="none")
     with WorkerPool(1) as pool:
         assert pool.mode == sandbox_module.isolation_mode()
 
