@@ -11,9 +11,10 @@
    it, gives it an extra axis and changes each size it shares with another argument; every one of
    these must raise a subclass of ``RnngradInputError`` that names the argument (its message
    starts with the name, or, for a size bound by an earlier argument, names that argument as the
-   origin). Integer-array arguments are passed as floats, number arguments as NaN, fractions or
-   strings, option arguments (``activation``, ``reduction``, ...) as an unknown option, and every
-   size is set to 0 in turn (a result or a named error, never an IndexError or a division by zero).
+   origin). Integer-array arguments are passed as floats, dicts of arrays as lists, number
+   arguments as NaN, fractions or strings, option arguments (``activation``, ``reduction``, ...)
+   as an unknown option, and every size is set to 0 in turn (a result or a named error, never an
+   IndexError or a division by zero).
 3. Purity and precision: a valid call leaves every input array (and dict of arrays) unchanged,
    and every float array in the result is float64, also when the inputs are float32.
 
@@ -696,6 +697,19 @@ def test_empty_axes_give_a_result_or_a_named_error(name, i, letter):
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"{name} with {letter}=0: {type(exc).__name__}: {exc}")
     _check_result_dtypes(name, call, result)
+
+
+DICT_CASES = [(name, i) for name, i in CASES if any("." in p for p in CALLS[name][i].arrays)]
+
+
+@pytest.mark.parametrize("name,i", DICT_CASES, ids=[f"{name}[{i}]" for name, i in DICT_CASES])
+def test_dict_arguments_must_be_dicts(name, i):
+    """A dict of arrays (params, grads, ...) passed as a list of its arrays gets a named error."""
+    call = CALLS[name][i]
+    kwargs = call.make(np.random.default_rng(10))
+    for arg in sorted({p.partition(".")[0] for p in call.arrays if "." in p}):
+        exc = _call_raising(name, dict(kwargs, **{arg: list(kwargs[arg].values())}))
+        assert _starts_with_name(str(exc), arg) and "dict" in str(exc), f"{name}, {arg} as a list: {exc}"
 
 
 #: string arguments that are data, not a choice among options
