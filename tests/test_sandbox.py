@@ -745,6 +745,35 @@ def test_pool_refuses_to_start_when_submissions_cannot_run(monkeypatch):
     assert pool.proc is None  # nothing left running
 
 
+def test_start_up_check_with_a_dying_fork_server_refuses_without_hanging(monkeypatch):
+    """If the fork server dies during the start-up check, the pool refuses (no restart loop, no deadlock)."""
+    import threading
+
+    original = sandbox_module.Sandbox._start
+
+    def kill_server_first(self):
+        os.killpg(self.pool.proc.pid, 9)
+        self.pool.proc.wait()
+        return original(self)
+
+    monkeypatch.setattr(sandbox_module.Sandbox, "_start", kill_server_first)
+    pool, outcome = WorkerPool(1), []
+
+    def start():
+        try:
+            pool.start()
+            outcome.append("started")
+        except SandboxUnavailable as exc:
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the pool's start hung"
+    assert len(outcome) == 1 and "cannot run a submission" in outcome[0], outcome
+    assert pool.proc is None
+
+
 def test_limits_are_checked():
     with pytest.raises(ValueError, match="cpu_seconds"):
         Limits(cpu_seconds=0)

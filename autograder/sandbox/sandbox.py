@@ -290,6 +290,7 @@ class WorkerPool:
         self._start_lock = threading.Lock()
         self._uids: set[int] = set()
         self._rng = random.SystemRandom()
+        self._self_testing = False  # while the start-up check runs (under _start_lock): no restart on failure
 
     # -- life cycle
     def start(self) -> "WorkerPool":
@@ -364,6 +365,7 @@ class WorkerPool:
         sb = Sandbox("def probe():\n    return 41 + 1\n", pool=self,
                      limits=Limits(wall_seconds_per_call=20, wall_seconds_total=40, max_restarts=0))
         problem = None
+        self._self_testing = True
         try:
             sb.uid = self._new_uid()
             failure = sb._start()
@@ -377,6 +379,7 @@ class WorkerPool:
             problem = str(exc)
         finally:
             sb.close()
+            self._self_testing = False
         if problem is not None:
             detail = self.diagnostics().strip()[-2000:]
             mode = self.mode
@@ -460,7 +463,7 @@ class WorkerPool:
             try:
                 reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
             except SandboxError:
-                if self.proc is None or self.proc.poll() is None:
+                if self.proc is None or self.proc.poll() is None or self._self_testing:
                     raise
                 # The fork server itself died (e.g. killed by the machine's OOM killer): start a new one.
                 with self._start_lock:
