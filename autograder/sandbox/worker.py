@@ -381,6 +381,10 @@ def _submission_init(chan: int, cfg: dict, mode: str) -> None:
             _enter_user_namespace(cfg["uid"], cfg["gid"])
         else:
             os.chown("/tmp", cfg["uid"], cfg["gid"])
+        # Not dumpable: the submission's code, which has init's uid, must not read or write init's memory
+        # or environment through /proc/1. Set before the fork (the server inherits it, so there is no
+        # moment at which init is exposed) and again after init's own uid or capability change below.
+        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable")
     devnull = os.open("/dev/null", os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(devnull, target)
@@ -411,9 +415,7 @@ def _submission_init(chan: int, cfg: dict, mode: str) -> None:
     elif isolate:
         _drop_privileges(cfg["uid"], cfg["gid"])
     if isolate:
-        # The submission's code has init's uid: without this it could read or write init's memory and
-        # environment through /proc/1 (the kernel clears the flag on a uid change only if fs.suid_dumpable
-        # is 0, and in userns mode the uid does not change at all).
+        # a uid change resets the flag to fs.suid_dumpable, which need not be 0
         _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable")
     # Reap everything; leave with the server's status once it is gone (the kernel then kills the rest).
     while True:
