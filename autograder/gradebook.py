@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from nbgrader.api import BaseCell, Comment, Grade, Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 from sqlalchemy import event
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.exc import OperationalError, SAWarning
 
 LOG_DIR = "grading_log"
 
@@ -76,18 +76,28 @@ def batch_mode(gb: Gradebook):
 
     gb.db.remove()
     gb.engine.dispose()
+    try:
+        with gb.engine.connect() as conn:
+            mode = str(conn.exec_driver_sql("PRAGMA journal_mode").scalar() or "delete").lower()
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except OperationalError:   # another program holds the file (formgrader?): keep its mode
+        yield gb
+        return
+    if mode not in ("delete", "truncate", "persist", "memory", "wal", "off"):
+        mode = "delete"
     event.listen(gb.engine, "connect", pragmas)
-    with gb.engine.connect() as conn:
-        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    gb.engine.dispose()
     try:
         yield gb
     finally:
         gb.db.remove()
         event.remove(gb.engine, "connect", pragmas)
         gb.engine.dispose()
-        with gb.engine.connect() as conn:
-            conn.exec_driver_sql(f"PRAGMA journal_mode={mode or 'delete'}")
+        try:
+            with gb.engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA journal_mode={mode}")
+        except OperationalError:   # busy: the file stays in WAL mode, which nbgrader reads just as well
+            pass
 
 
 def check_assignment(gb: Gradebook, assignment: str, notebook: str) -> None:

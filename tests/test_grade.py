@@ -288,6 +288,12 @@ def test_grades_go_into_the_gradebook(course):
         for gid, score in r.scores.items():
             assert stored[student][gid] == (score, None, False)
         assert stored[student]["derivation_1"] == (None, None, True)   # answered: waits for the instructor
+    # the batch's write-ahead log is folded back: nbgrader finds its usual rollback-journal file
+    import sqlite3
+    con = sqlite3.connect(os.path.join(course, "gradebook.db"))
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    con.close()
+    assert not os.path.exists(os.path.join(course, "gradebook.db-wal"))
     log = gradebook.load_records(course, ASSIGNMENT)
     assert set(log) == set(STUDENTS) and all(isinstance(rec["seed"], int) for rec in log.values())
     with open(os.path.join(course, "grading_log", ASSIGNMENT, "runs.jsonl")) as fh:
