@@ -26,7 +26,7 @@ SPECS = {s.grade_id: s for s in specs_for(ASSIGNMENT)}
 # short limits keep the endless loop and the memory bomb quick; honest code needs far less
 LIMITS = Limits(cpu_seconds=3, wall_seconds_per_call=3.0, wall_seconds_total=40.0)
 DETACHED_SLEEP = 2.0          # the detached process of the corpus sleeps this long before writing
-GRADER_WRITES = ("gradebook.db", "autograded", "grading_log")
+GRADER_WRITES = ("gradebook.db", "autograded", "grading_log", "feedback")   # feedback: nbgrader's, on request
 EARLIER = "zz_earlier_student"  # graded by hand before the batch; the batch must not touch their rows
 
 
@@ -87,7 +87,7 @@ def corpus_run(tmp_path_factory):
     before = factory.tree_hashes(course, skip=GRADER_WRITES)
     rows_before = _gradebook_rows(os.path.join(course, "gradebook.db"), everyone)
     results = {r.student: r for r in grade_assignment(course, ASSIGNMENT, workers=2, limits=LIMITS)}
-    written = factory.tree_hashes(course, skip=("source", "release", "submitted", "gradebook.db"))
+    written = factory.tree_hashes(course, skip=("source", "release", "submitted", "gradebook.db", "feedback"))
     # let the detached process of the corpus wake up and try its writes before anything is compared
     time.sleep(DETACHED_SLEEP + 1.5)
     return {"course": course, "results": results, "before": before, "rows_before": rows_before,
@@ -176,9 +176,20 @@ def test_other_gradebook_rows_are_unchanged(corpus_run):
 def test_grader_outputs_survive_the_detached_process(corpus_run):
     """What the grader wrote (autograded notebooks, logs) is still what it wrote after the sleep."""
     course = corpus_run["course"]
-    now = factory.tree_hashes(course, skip=("source", "release", "submitted", "gradebook.db"))
+    now = factory.tree_hashes(course, skip=("source", "release", "submitted", "gradebook.db", "feedback"))
     assert now == corpus_run["written"]
     from autograder.gradebook import read_record
 
     rec = read_record(course, ASSIGNMENT, "detached_rewriter")
     assert rec is not None and sum(rec["scores"].values()) == 0.0
+
+
+def test_nbgrader_feedback_is_made_for_every_submission(corpus_run):
+    """nbgrader's own generate_feedback accepts every autograded notebook the pipeline wrote."""
+    course = corpus_run["course"]
+    factory.nbgrader(course, "generate_feedback", ASSIGNMENT)
+    for name, r in corpus_run["results"].items():
+        page = os.path.join(course, "feedback", name, ASSIGNMENT, f"{ASSIGNMENT}.html")
+        with open(page) as fh:
+            text = fh.read()
+        assert f"Autograder summary: {r.total:g} / {r.max_total:g} points" in text
