@@ -172,7 +172,8 @@ def take_inventory(nb: dict, release: ReleaseNotebook) -> CellInventory:
         if gid is None:
             continue
         if gid not in release.cells:
-            inv.renamed.append(gid)
+            if gid not in inv.renamed:
+                inv.renamed.append(gid)
             continue
         inv.positions.setdefault(gid, []).append(i)
     for gid in release.order:
@@ -236,8 +237,8 @@ def code_units(nb: dict, release: ReleaseNotebook, inv: CellInventory) -> list[C
             continue
         if known and release.cells[gid]["cell_type"] != "code":
             continue
-        if cell.get("cell_type") != "code":
-            continue
+        if not known and cell.get("cell_type") != "code":
+            continue            # (a released code cell turned into markdown is run as code again)
         label = f"cell {gid}" if gid else f"cell #{i + 1}"
         units.append(CodeUnit(label, strip_magics(cell_source(cell)), True))
     # released set-up cells the student deleted still run (they are part of the release)

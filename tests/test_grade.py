@@ -134,6 +134,18 @@ def test_code_units_run_release_setup_answers_and_added_cells_but_never_test_cel
     assert not any("check(" in u.source for u in units)
 
 
+def test_an_answer_cell_turned_into_markdown_still_runs(release):
+    def edit(cells):
+        cells[2]["cell_type"] = "markdown"
+        del cells[2]["outputs"], cells[2]["execution_count"]
+    nb = submitted(edit)
+    inv = notebook.take_inventory(nb, release)
+    assert inv.retyped == ["f"]
+    units = notebook.code_units(nb, release, inv)
+    assert [u.label for u in units] == ["cell setup", "cell f"]
+    assert notebook.rebuild(nb, release, inv)["cells"][2]["cell_type"] == "code"
+
+
 def test_deleted_setup_cell_still_runs(release):
     nb = submitted(lambda cells: cells.pop(1))
     units = notebook.code_units(nb, release, notebook.take_inventory(nb, release))
