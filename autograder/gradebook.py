@@ -4,7 +4,7 @@ Two stores, both written only by the trusted grading process:
 
 * nbgrader's gradebook (``gradebook.db`` unless the course config says otherwise): the scores
   of the autograded test cells (``auto_score``), the state of the hand-graded written answers,
-  and a short comment on each answer cell. formgrader, ``generate_feedback`` and ``export``
+  a short comment on each answer cell, and formgrader's "flagged" mark when there are flags. formgrader, ``generate_feedback`` and ``export``
   read it as if ``nbgrader autograde`` had filled it.
 * the grading log, ``grading_log/<assignment>/<student>.json`` next to the gradebook: what the
   gradebook cannot hold (per-case verdicts, flags, faults, the secret seed, the notebook's
@@ -153,6 +153,8 @@ def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
         sub = ensure_submission(gb, assignment, notebook, student)
         if result.timestamp:
             sub.assignment.timestamp = parse_utc(result.timestamp)
+        if result.flags:
+            sub.flagged = True      # formgrader's flag; never cleared here (the instructor may have set it)
         changes = []
         # one query for the grades with their cell names (instead of one lazy load per grade)
         grades = gb.db.query(Grade, BaseCell.name).join(BaseCell, Grade.cell_id == BaseCell.id)\

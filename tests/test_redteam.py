@@ -142,6 +142,7 @@ def test_gradebook_holds_the_verdicts_and_nothing_is_left_pending(corpus_run):
     with Gradebook("sqlite:///" + os.path.join(course, "gradebook.db"), "rnn-derivatives") as gb:
         for name, r in corpus_run["results"].items():
             sub = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, name)
+            assert sub.flagged == bool(r.flags)     # formgrader shows the flag
             for grade in sub.grades:
                 if grade.name in SPECS:
                     assert grade.auto_score == pytest.approx(r.scores[grade.name])
