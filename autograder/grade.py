@@ -539,8 +539,7 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
         with gradebook.batch_mode(gb), _graders(course, workers, limits or Limits()) as submit:
             futures = [submit(s, seed) for s in todo]
             # while the first submissions are graded: the rows nbgrader needs for each of them
-            for student in todo:
-                gradebook.ensure_submission(gb, assignment, course.notebook_name, student)
+            gradebook.ensure_submissions(gb, assignment, todo)
             for fut in as_completed(futures):
                 res = fut.result()
                 record(course, gb, res)     # only this thread writes, one submission at a time

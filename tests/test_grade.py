@@ -312,6 +312,33 @@ def test_grades_go_into_the_gradebook(course):
         assert len(fh.readlines()) == 3
 
 
+def test_bulk_created_submissions_match_nbgrader_add_submission(course):
+    import warnings
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    def shape(gb, student):
+        sub = gb.find_submission(ASSIGNMENT, student)
+        d = sub.to_dict()
+        for key in ("id", "student", "first_name", "last_name"):
+            d.pop(key, None)
+        nbs = [(n.name, sorted((g.name, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade)
+                               for g in n.grades),
+                sorted((c.name, c.auto_comment, c.manual_comment) for c in n.comments), n.flagged)
+               for n in sub.notebooks]
+        return d, nbs
+
+    with Gradebook("sqlite:///" + os.path.join(course, "gradebook.db"), "rnn-derivatives") as gb:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            gb.add_student("by_nbgrader")
+            gb.add_submission(ASSIGNMENT, "by_nbgrader")
+        gradebook.ensure_submissions(gb, ASSIGNMENT, ["by_us", "by_us", "by_nbgrader"])
+        assert shape(gb, "by_us") == shape(gb, "by_nbgrader")
+        assert len(gb.find_submission(ASSIGNMENT, "by_us").notebooks[0].grades) == len(SPECS) + 1
+
+
 def test_rerun_skips_graded_submissions_and_changes_nothing(course):
     grade_assignment(course, ASSIGNMENT, workers=2)
     before = rows(course)
