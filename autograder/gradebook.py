@@ -192,17 +192,20 @@ def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
     """
     assignment, student = result.assignment, result.student
     try:
-        sub = ensure_submission(gb, assignment, notebook, student)
-        if result.timestamp:
-            sub.assignment.timestamp = parse_utc(result.timestamp)
-        if result.flags:
-            sub.flagged = True      # formgrader's flag; never cleared here (the instructor may have set it)
+        try:
+            sub = gb.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            sub = ensure_submission(gb, assignment, notebook, student)
         changes = []
         # one query for the grades with their cell names (instead of one lazy load per grade)
         grades = gb.db.query(Grade, BaseCell.name).join(BaseCell, Grade.cell_id == BaseCell.id)\
             .filter(Grade.notebook_id == sub.id).all()
         comments = gb.db.query(Comment, BaseCell.name).join(BaseCell, Comment.cell_id == BaseCell.id)\
             .filter(Comment.notebook_id == sub.id).all()
+        if result.timestamp:
+            sub.assignment.timestamp = parse_utc(result.timestamp)
+        if result.flags:
+            sub.flagged = True      # formgrader's flag; never cleared here (the instructor may have set it)
         for grade, gid in grades:
             if gid in result.scores:
                 new = float(result.scores[gid])
@@ -253,7 +256,7 @@ def write_record(course_root: str, result) -> None:
     """Replace the student's log file, then append the run line (seed included)."""
     rec = result_record(result)
     d = log_dir(course_root, result.assignment)
-    _atomic_write(os.path.join(d, f"{result.student}.json"), json.dumps(rec, indent=1, sort_keys=True))
+    _atomic_write(os.path.join(d, f"{result.student}.json"), json.dumps(rec, sort_keys=True))
     line = {k: rec[k] for k in ("student", "timestamp", "seed", "graded_at", "notebook_sha256", "scores",
                                 "flags", "errors")}
     with open(os.path.join(d, "runs.jsonl"), "a") as fh:
