@@ -356,11 +356,12 @@ def test_a_resubmission_is_graded_again(course):
 
 
 def test_regrade_grades_everything_and_reports_changed_scores(course):
-    first = {r.student: r for r in grade_assignment(course, ASSIGNMENT, workers=2)}
-    same = grade_assignment(course, ASSIGNMENT, workers=2, regrade=True)
+    # a fixed seed: fresh hidden cases could, very rarely, change a partly right score by themselves
+    first = {r.student: r for r in grade_assignment(course, ASSIGNMENT, workers=2, seed=7)}
+    same = grade_assignment(course, ASSIGNMENT, workers=2, regrade=True, seed=7)
     assert not any(r.skipped for r in same) and all(r.changes == [] for r in same)
     rewrite(course, "ben", Entry("ben", "fixed"))      # same timestamp, different answer
-    again = {r.student: r for r in grade_assignment(course, ASSIGNMENT, workers=2, regrade=True)}
+    again = {r.student: r for r in grade_assignment(course, ASSIGNMENT, workers=2, regrade=True, seed=7)}
     old = first["ben"].scores["test_softmax_vjp"]
     assert again["ben"].changes == [f"ben test_softmax_vjp: {old:g} -> 3"]
     assert again["ana"].changes == [] and again["cy"].changes == []
