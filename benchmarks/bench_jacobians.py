@@ -103,6 +103,10 @@ def main(argv=None):
     t_t_all, _ = best_time(torch_all, r)
     rows.append(("all step Jacobians and their products", "rnngrad (closed form + structured sweep)", t_np_all,
                  "vmap(vmap(jacrev)) + matmul sweep", t_t_all))
+    # the same job done with torch.func alone (the target's comparison): the step Jacobians by
+    # vmap(jacrev) and the products by jacrev, each timed above in this run
+    rows.append(("all step Jacobians and their products", "rnngrad (closed form + structured sweep)", t_np_all,
+                 "torch.func only: vmap(jacrev) + jacrev", t_t_J + t_t_P))
 
     print(f"tanh RNN, N={N} T={T} H={H} D={D}, float64 on CPU; each (T, N, H, H) result is "
           f"{T * N * H * H * 8 / 2**20:.0f} MiB")
