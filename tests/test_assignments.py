@@ -185,6 +185,22 @@ def test_release_contains_no_solution_and_no_reference_code(course, assignment):
 
 
 @pytest.mark.parametrize("assignment", SETS)
+def test_released_rubrics_quote_no_formula_of_the_model_answer_that_the_question_does_not_show(course, assignment):
+    # the rubric cells are locked, so they reach the students: they may say what earns points, not the result
+    source = notebook_cells(COURSE / "source" / assignment / f"{assignment}.ipynb")
+    by_id = {c["id"]: c for c in source}
+    released = notebook_cells(course / "release" / assignment / f"{assignment}.ipynb")
+    rubrics = [c for c in released if c["id"].startswith("rubric_")]
+    assert rubrics and len(rubrics) == sum(c["id"].startswith("derivation_") for c in source)
+    for rubric in rubrics:
+        k = rubric["id"].removeprefix("rubric_")
+        question, answer = _source(by_id[f"question_derivation_{k}"]), _source(by_id[f"derivation_{k}"])
+        quoted = set(re.findall(r"`([^`]+)`", _source(rubric)))
+        leaked = {q for q in quoted if q in answer and q not in question and not q.startswith("derivation_")}
+        assert not leaked, (rubric["id"], leaked)
+
+
+@pytest.mark.parametrize("assignment", SETS)
 def test_release_fixtures_hold_only_visible_cases(course, assignment):
     with np.load(course / "release" / assignment / f"fixtures_{assignment}.npz", allow_pickle=False) as data:
         manifest = json.loads(str(data["manifest"]))

@@ -162,9 +162,10 @@ so the derivative is `-exp(z_i) exp(z_j) / S^2 = -s_i s_j`. Together `J = diag(s
 denominator. With `a = -max z` every exponent is at most 0, so nothing overflows and the largest term is
 `exp(0) = 1`, so the denominator is at least 1 and never zero.
 """, r"""
-- (a) 2 points: both cases derived (1), the matrix form `diag(s) - s s^T` stated (1).
-- (b) 2 points: the derivative of the log-sum-exp term weighted by `sum(y)` (1), the condition
-  "targets sum to one" (1).
-- (c) 1 point: invariance under adding a constant, and why the shifted exponent cannot overflow.
+- (a) 2 points: both cases derived (1), the Jacobian written as one matrix expression in `s` (1).
+- (b) 2 points: the gradient derived for targets of any sum (1), the condition for `s - y` stated and
+  justified (1).
+- (c) 1 point: why the result is unchanged, and why no exponent can overflow after the shift.
+- Compare with the model answer in the source notebook's cell `derivation_1`.
 """, 5),
 ]

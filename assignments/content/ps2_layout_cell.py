@@ -176,7 +176,8 @@ general, but the bound used for vanishing and exploding gradients, `||W diag(σ'
 for both because `||W^T|| = ||W||`; so the conclusions survive although the formula is not the Jacobian.
 """, r"""
 - (a) 2 points: the component form with the index of `W_h` right (1), the matrix form (1).
-- (b) 1 point: numerator layout identified and the printed expression recognised as not the Jacobian, with the
-  remark that the norm bound (and so the argument about vanishing gradients) is unaffected.
+- (b) 1 point: the layout named, the printed expression placed correctly, and the effect on the argument about
+  vanishing gradients argued with norms or singular values.
+- Compare with the model answer in the source notebook's cell `derivation_1`.
 """, 3),
 ]

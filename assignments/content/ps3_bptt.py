@@ -239,9 +239,10 @@ smallest near `ε ≈ u^(1/3) ≈ 1e-5`; `1e-6` is close. With `1e-12` the round
 fail the comparison, so long sequences (large gradients) fail while short ones pass. Clipping changes the
 step taken, not the derivative: the check compares derivatives, and clipping is a choice of update rule.
 """, r"""
-- (a) 2 points: the Taylor argument for both orders (1); the trade-off between truncation and rounding error
-  and the failure at `1e-12` (1).
-- (b) 2 points: which entries fail (exactly those beyond the threshold) (1); clipping as part of the update,
-  not of the gradient (1).
+- (a) 2 points: the Taylor argument for both orders (1); the choice of `ε` and the failure at `1e-12`
+  explained (1).
+- (b) 2 points: the failing and passing entries identified with a reason (1); where clipping belongs, with a
+  reason (1).
+- Compare with the model answer in the source notebook's cell `derivation_1`.
 """, 4),
 ]

@@ -123,9 +123,11 @@ it), but saturated units (`1 - h^2` near 0) can still shrink it, so the conditio
 leaky cell each factor is `(1 - α) I + α diag(1 - u^2) W_h^T`; with small `α` it is close to the identity, whose
 products neither vanish nor explode quickly, so information and gradients survive over spans of about `1/α`.
 """, r"""
-- 2 points: the product form and the norm bound with the factor `||diag(1 - h^2)|| <= 1`.
-- 1 point: vanishing if `σ_max(W_h) < 1`; `> 1` necessary but not sufficient for exploding (saturation).
-- 1 point: the leaky factor near the identity for small `α`.
+- 2 points: the product form of the Jacobian and a norm bound for it, each factor bounded with a reason.
+- 1 point: the sufficient condition for vanishing, and why its opposite is necessary but not sufficient for
+  exploding.
+- 1 point: the leaky cell's step Jacobian and what it does to the bound.
+- Compare with the model answer in the source notebook's cell `derivation_1`.
 """, 4),
     Derivation(2, r"""
 ## 5. Derivation: the variance of the two-state Jacobian under Glorot initialisation (1 point, graded by hand)
@@ -138,6 +140,8 @@ drawn with Glorot-uniform initialisation (variance `2 / (fan_in + fan_out) = 1 /
 independent of the state, so `var(A[i, j]) = E[W^2] E[σ'^2] = (1/H) E[σ'^2]`. For the identity `σ' = 1`:
 `H var = 1`. For relu `σ'` is 1 on the positive half and 0 on the other, so `E[σ'^2] = 1/2`: `H var = 0.5`.
 """, r"""
-- 1 point: the variance of a product of independent zero-mean weight and derivative, with `E[relu'^2] = 1/2`.
+- 1 point: the variance of the product of a weight and a derivative, with the second moment of the
+  derivative worked out for both activations.
+- Compare with the model answer in the source notebook's cell `derivation_2`.
 """, 1),
 ]

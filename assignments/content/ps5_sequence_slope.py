@@ -123,7 +123,9 @@ and the output's slope is `W_y` times the state's.
 (b) There is one input direction (`τ`) and T outputs. One forward sweep gives all T slopes; reverse mode
 would need one backward sweep per output, T sweeps. So forward mode.
 """, r"""
-- (a) 3 points: the recursion (1), the unrolled terms (1), the dropped hidden path and agreement at step 1 (1).
-- (b) 2 points: forward mode (1) with the counting argument (one input direction, T outputs) (1).
+- (a) 3 points: the recursion (1), the unrolled terms (1), the kept and dropped terms and the step where the
+  two answers agree (1).
+- (b) 2 points: the cheaper mode (1) with the count of sweeps each mode needs here (1).
+- Compare with the model answer in the source notebook's cell `derivation_1`.
 """, 5),
 ]
