@@ -20,6 +20,31 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def resolve_device(device=None) -> torch.device:
+    """``device`` as a ``torch.device``, or :func:`default_device` when it is None.
+
+    Args:
+        device: torch device, its name, or None.
+
+    Returns:
+        A ``torch.device``.
+
+    Example:
+        >>> resolve_device("cpu").type
+        'cpu'
+    """
+    return default_device() if device is None else torch.device(device)
+
+
+#: element-wise activations written with torch primitives (relu'(0) = 0 in torch, as in rnngrad)
+T_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "relu": torch.relu,
+    "identity": lambda z: z,
+}
+
+
 def to_tensor(x, device=None, dtype=torch.float64) -> torch.Tensor:
     """``x`` (numpy array, number or tensor) as a tensor of ``dtype`` on ``device`` (default: ``default_device()``).
 
@@ -35,7 +60,7 @@ def to_tensor(x, device=None, dtype=torch.float64) -> torch.Tensor:
         >>> to_tensor(np.ones(3)).dtype
         torch.float64
     """
-    device = default_device() if device is None else torch.device(device)
+    device = resolve_device(device)
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=dtype)
     return torch.as_tensor(np.asarray(x), dtype=dtype, device=device)

@@ -10,8 +10,7 @@ import numpy as np
 import torch
 from torch.func import jacrev, jvp, vmap
 
-from ._common import default_device, to_numpy, to_tensor
-from .jacobians import T_ACTIVATIONS
+from ._common import T_ACTIVATIONS, resolve_device, to_numpy, to_tensor
 
 __all__ = [
     "t_rnn_jvp",
@@ -22,9 +21,6 @@ __all__ = [
 
 _KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
 
-
-def _dev(device):
-    return default_device() if device is None else torch.device(device)
 
 
 def _params(params, device):
@@ -73,7 +69,7 @@ def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
         >>> dhs[:, 0].tolist()                     # tanh'(0) = 1, no recurrence: the input rate itself
         [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
     """
-    dev = _dev(device)
+    dev = resolve_device(device)
     xs, h0, W_x, W_h, b, dxs = (to_tensor(a, dev) for a in (xs, h0, W_x, W_h, b, dxs))
     dh0 = torch.zeros_like(h0) if dh0 is None else to_tensor(dh0, dev)
     hs, dhs = jvp(lambda x, h: _states(x, h, W_x, W_h, b, "tanh"), (xs, h0), (dxs, dh0))
@@ -105,7 +101,7 @@ def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear",
         [2.0, 2.0]
     """
     _check(activation, output)
-    dev = _dev(device)
+    dev = resolve_device(device)
     p = _params(params, dev)
     xs, h0, dxs_dt = (to_tensor(a, dev) for a in (xs, h0, dxs_dt))
     dh0 = torch.zeros_like(h0) if dh0_dt is None else to_tensor(dh0_dt, dev)
@@ -139,7 +135,7 @@ def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear"
         [[3.0, 3.0]]
     """
     _check(activation, output)
-    dev = _dev(device)
+    dev = resolve_device(device)
     p = _params(params, dev)
     xs, h0 = to_tensor(xs, dev), to_tensor(h0, dev)
     sigma = T_ACTIVATIONS[activation]
@@ -192,7 +188,7 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
     _check(activation, output)
     if feedback not in ("observed", "predicted"):
         raise ValueError(f"feedback: expected 'observed' or 'predicted', got {feedback!r}")
-    dev = _dev(device)
+    dev = resolve_device(device)
     p = _params(params, dev)
     sigma = T_ACTIVATIONS[activation]
     xs, y_init, h0, dxs_dt = (to_tensor(a, dev) for a in (xs, y_init, h0, dxs_dt))

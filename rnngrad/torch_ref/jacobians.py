@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch.func import jacfwd, jacrev, vmap
 
-from ._common import default_device, to_numpy, to_tensor
+from ._common import T_ACTIVATIONS, resolve_device, to_numpy, to_tensor
+from .rnn import rnn_forward_tensor, t_rnn_forward
 
 __all__ = [
     "T_ACTIVATIONS",
@@ -29,19 +30,6 @@ __all__ = [
     "t_two_state_input_jacobian",
 ]
 
-#: element-wise activations written with torch primitives (relu'(0) = 0 in torch, as in rnngrad)
-T_ACTIVATIONS = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "identity": lambda z: z,
-}
-
-
-def _dev(device):
-    return default_device() if device is None else torch.device(device)
-
-
 def _tensors(device, *arrays):
     return [to_tensor(a, device) for a in arrays]
 
@@ -51,17 +39,8 @@ def _rnn_cell(x, h, W_x, W_h, b):
     return torch.tanh(x @ W_x + h @ W_h + b)
 
 
-def _rnn_run(xs, h0, W_x, W_h, b):
-    """All states (T, ...) from h0; works for one row or a batch."""
-    h, out = h0, []
-    for t in range(xs.shape[0]):
-        h = _rnn_cell(xs[t], h, W_x, W_h, b)
-        out.append(h)
-    return torch.stack(out)
-
-
 def t_rnn_states(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
-    """States ``h_1..h_T`` (T, N, H) of the tanh RNN written with torch ops.
+    """States ``h_1..h_T`` (T, N, H) of the tanh RNN written with torch ops (the same as ``t_rnn_forward``).
 
     Args:
         xs: (T, N, D) inputs.
@@ -77,8 +56,7 @@ def t_rnn_states(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> t_rnn_states(np.zeros((3, 2, 1)), np.zeros((2, 4)), np.ones((1, 4)), np.eye(4), np.zeros(4)).shape
         (3, 2, 4)
     """
-    xs, h0, W_x, W_h, b = _tensors(_dev(device), xs, h0, W_x, W_h, b)
-    return to_numpy(_rnn_run(xs, h0, W_x, W_h, b))
+    return t_rnn_forward(xs, h0, W_x, W_h, b, device=device)
 
 
 def t_step_jacobian(x, h_prev, W_x, W_h, b, device=None) -> np.ndarray:
@@ -99,7 +77,7 @@ def t_step_jacobian(x, h_prev, W_x, W_h, b, device=None) -> np.ndarray:
         >>> J.shape, bool(np.allclose(J[0], np.eye(3)))
         ((2, 3, 3), True)
     """
-    x, h_prev, W_x, W_h, b = _tensors(_dev(device), x, h_prev, W_x, W_h, b)
+    x, h_prev, W_x, W_h, b = _tensors(resolve_device(device), x, h_prev, W_x, W_h, b)
     jac = vmap(jacrev(_rnn_cell, argnums=1), in_dims=(0, 0, None, None, None))
     return to_numpy(jac(x, h_prev, W_x, W_h, b))
 
@@ -127,9 +105,9 @@ def t_step_jacobians(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> J.shape
         (4, 2, 5, 5)
     """
-    xs, h0, W_x, W_h, b = _tensors(_dev(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
     with torch.no_grad():
-        hs = _rnn_run(xs, h0, W_x, W_h, b)
+        hs = rnn_forward_tensor(xs, h0, W_x, W_h, b)
     h_prev = torch.cat([h0[None], hs[:-1]])
     one = jacrev(_rnn_cell, argnums=1)
     per_row = vmap(one, in_dims=(0, 0, None, None, None))
@@ -172,7 +150,7 @@ def t_jacobian_products(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> P.shape
         (4, 2, 5, 5)
     """
-    xs, h0, W_x, W_h, b = _tensors(_dev(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
     T, N, H = xs.shape[0], h0.shape[0], h0.shape[1]
     deltas = torch.zeros((T, H), dtype=h0.dtype, device=h0.device)
     jac = jacrev(_perturbed_run, argnums=0)                                     # (H, T, H) per row
@@ -184,7 +162,7 @@ def t_jacobian_products(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 def _t_from_start(xs, h0, W_x, W_h, b):
     """(N, T, H, H): for each row, the forward-mode Jacobian of all its states with respect to h0."""
     def per_row(x_row, h_row):
-        return jacfwd(lambda h: _rnn_run(x_row, h, W_x, W_h, b))(h_row)         # (T, H, H)
+        return jacfwd(lambda h: rnn_forward_tensor(x_row, h, W_x, W_h, b))(h_row)         # (T, H, H)
     return vmap(per_row, in_dims=(1, 0))(xs, h0)                                # (N, T, H, H)
 
 
@@ -207,7 +185,7 @@ def t_jacobians_from_start(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> Q[:, 0, 0, 0].tolist()                # tanh'(0) = 1: powers of 0.5
         [0.5, 0.25, 0.125]
     """
-    xs, h0, W_x, W_h, b = _tensors(_dev(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
     return to_numpy(_t_from_start(xs, h0, W_x, W_h, b).permute(1, 0, 2, 3))
 
 
@@ -230,7 +208,7 @@ def t_singular_values_over_time(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> S[:, 0].tolist()
         [[0.5, 0.25], [0.25, 0.0625]]
     """
-    xs, h0, W_x, W_h, b = _tensors(_dev(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
     Q = _t_from_start(xs, h0, W_x, W_h, b).permute(1, 0, 2, 3)
     return to_numpy(torch.linalg.svdvals(Q))
 
@@ -276,7 +254,7 @@ def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant=
         [[0.5, 1.5]]
     """
     _check(activation, variant)
-    args = _tensors(_dev(device), x, h_prev, c_prev, W_h, b, W_o)
+    args = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
     return tuple(to_numpy(v) for v in _two_state(*args, activation, variant))
 
 
@@ -302,7 +280,7 @@ def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="ins
         (3, 1, 2)
     """
     _check(activation, variant)
-    xs, h, c, W_h, b, W_o = _tensors(_dev(device), xs, h0, c0, W_h, b, W_o)
+    xs, h, c, W_h, b, W_o = _tensors(resolve_device(device), xs, h0, c0, W_h, b, W_o)
     outs = []
     for t in range(xs.shape[0]):
         o, h, c = _two_state(xs[t], h, c, W_h, b, W_o, activation, variant)
@@ -333,7 +311,7 @@ def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
     """
     _check(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _tensors(_dev(device), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
     H = h_prev.shape[1]
 
     def state(x_row, s_row):
@@ -367,7 +345,7 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
         [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
     """
     _check(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _tensors(_dev(device), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
     H = h_prev.shape[1]
 
     def output(x_row, s_row):
@@ -400,7 +378,7 @@ def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         ((1, 2, 3), 0.25)
     """
     _check(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _tensors(_dev(device), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
 
     def output(x_row, h_row, c_row):
         return _two_state(x_row, h_row, c_row, W_h, b, W_o, activation, variant)[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._common import default_device, to_numpy, to_tensor
+from ._common import resolve_device, to_numpy, to_tensor
 
 __all__ = [
     "rnn_forward_tensor", "t_rnn_forward", "t_rnn_step_backward", "t_rnn_backward",
@@ -22,13 +22,15 @@ __all__ = [
 _LM_KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
 
 
-def _device(device) -> torch.device:
-    return default_device() if device is None else torch.device(device)
-
 
 def _leaves(arrays: dict, device) -> dict:
     """Fresh float64 leaf tensors that require grad, one per entry."""
     return {k: to_tensor(v, device).detach().clone().requires_grad_(True) for k, v in arrays.items()}
+
+
+def _grads(leaves: dict) -> dict:
+    """The ``.grad`` of every leaf as numpy, zeros for a leaf the loss does not reach (e.g. a detached h0)."""
+    return {k: np.zeros(tuple(t.shape)) if t.grad is None else to_numpy(t.grad) for k, t in leaves.items()}
 
 
 def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_h: torch.Tensor,
@@ -77,7 +79,7 @@ def t_rnn_forward(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         ...               rng.normal(size=(4, 4)), np.zeros(4)).shape
         (5, 2, 4)
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     return to_numpy(rnn_forward_tensor(*(to_tensor(a, dev) for a in (xs, h0, W_x, W_h, b))))
 
 
@@ -101,11 +103,11 @@ def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
         >>> g["W_x"].shape, g["h_prev"].shape
         ((3, 4), (2, 4))
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     v = _leaves({"x": x, "h_prev": h_prev, "W_x": W_x, "W_h": W_h, "b": b}, dev)
     h = torch.tanh(v["x"] @ v["W_x"] + v["h_prev"] @ v["W_h"] + v["b"])
     (h * to_tensor(dh, dev)).sum().backward()
-    return {k: to_numpy(t.grad) for k, t in v.items()}
+    return _grads(v)
 
 
 def t_rnn_backward(dhs, xs, h0, W_x, W_h, b, device=None) -> dict:
@@ -128,11 +130,11 @@ def t_rnn_backward(dhs, xs, h0, W_x, W_h, b, device=None) -> dict:
         >>> g["xs"].shape, g["h0"].shape, g["W_h"].shape
         ((5, 2, 3), (2, 4), (4, 4))
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     v = _leaves({"xs": xs, "h0": h0, "W_x": W_x, "W_h": W_h, "b": b}, dev)
     hs = rnn_forward_tensor(v["xs"], v["h0"], v["W_x"], v["W_h"], v["b"])
     (hs * to_tensor(dhs, dev)).sum().backward()
-    return {k: to_numpy(t.grad) for k, t in v.items()}
+    return _grads(v)
 
 
 def _one_hot(indices: torch.Tensor, V: int) -> torch.Tensor:
@@ -147,7 +149,7 @@ def _step_losses(hs: torch.Tensor, targets: torch.Tensor, W_y: torch.Tensor, b_y
 
 
 def _lm_inputs(params, inputs, targets, h0, device):
-    dev = _device(device)
+    dev = resolve_device(device)
     v = _leaves({k: params[k] for k in _LM_KEYS}, dev)
     inputs = torch.as_tensor(np.asarray(inputs), dtype=torch.int64, device=dev)
     targets = torch.as_tensor(np.asarray(targets), dtype=torch.int64, device=dev)
@@ -207,7 +209,7 @@ def t_char_lm_grad(params, inputs, targets, h0=None, device=None) -> tuple[float
     hs = rnn_forward_tensor(xs, v["h0"], v["W_x"], v["W_h"], v["b"])
     loss = _step_losses(hs, targets, v["W_y"], v["b_y"]).sum() / N
     loss.backward()
-    return float(loss.detach().cpu()), {k: to_numpy(t.grad) for k, t in v.items()}, to_numpy(hs[-1])
+    return float(loss.detach().cpu()), _grads(v), to_numpy(hs[-1])
 
 
 def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None) -> tuple[float, dict, np.ndarray]:
@@ -253,8 +255,7 @@ def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None)
         term = _step_losses(hs[-1:], targets[t:t + 1], v["W_y"], v["b_y"]).sum() / N
         term.backward()
         total += float(term.detach().cpu())
-    grads = {key: to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape)) for key, t in v.items()}
-    return total, grads, to_numpy(hs_full[-1])
+    return total, _grads(v), to_numpy(hs_full[-1])
 
 
 def t_char_lm_chunked_grad(params, inputs, targets, h0=None, k=1, device=None) -> tuple[float, dict, np.ndarray]:
@@ -290,5 +291,4 @@ def t_char_lm_chunked_grad(params, inputs, targets, h0=None, k=1, device=None) -
     hs = torch.cat(chunks)
     loss = _step_losses(hs, targets, v["W_y"], v["b_y"]).sum() / N
     loss.backward()
-    grads = {key: to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape)) for key, t in v.items()}
-    return float(loss.detach().cpu()), grads, to_numpy(hs[-1])
+    return float(loss.detach().cpu()), _grads(v), to_numpy(hs[-1])

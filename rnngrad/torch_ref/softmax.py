@@ -12,16 +12,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._common import default_device, to_numpy, to_tensor
+from ._common import T_ACTIVATIONS, resolve_device, to_numpy, to_tensor
 
 __all__ = [
     "t_softmax", "t_log_softmax", "t_softmax_jacobian", "t_softmax_vjp", "t_cross_entropy",
     "t_linear_map_jacobian", "t_batched_matmul_jacobian", "t_batched_matmul_jacobian_wrt_W",
 ]
 
-
-def _device(device):
-    return default_device() if device is None else torch.device(device)
 
 
 def t_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
@@ -40,7 +37,7 @@ def t_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
         >>> t_softmax(np.array([1e4, 0.0])).tolist()
         [1.0, 0.0]
     """
-    return to_numpy(torch.softmax(to_tensor(logits, _device(device)), dim=axis))
+    return to_numpy(torch.softmax(to_tensor(logits, resolve_device(device)), dim=axis))
 
 
 def t_log_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
@@ -59,7 +56,7 @@ def t_log_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
         >>> t_log_softmax(np.array([1e4, 0.0])).tolist()
         [0.0, -10000.0]
     """
-    return to_numpy(torch.log_softmax(to_tensor(logits, _device(device)), dim=axis))
+    return to_numpy(torch.log_softmax(to_tensor(logits, resolve_device(device)), dim=axis))
 
 
 def t_softmax_jacobian(logits, device=None) -> np.ndarray:
@@ -77,7 +74,7 @@ def t_softmax_jacobian(logits, device=None) -> np.ndarray:
         >>> t_softmax_jacobian(np.zeros((5, 3))).shape
         (5, 3, 3)
     """
-    z = to_tensor(logits, _device(device))
+    z = to_tensor(logits, resolve_device(device))
     jac = torch.func.jacrev(lambda row: torch.softmax(row, dim=-1))
     if z.ndim == 1:
         return to_numpy(jac(z))
@@ -103,7 +100,7 @@ def t_softmax_vjp(logits, v, device=None) -> np.ndarray:
         >>> bool(np.allclose(g, 0.0))
         True
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     _, pullback = torch.func.vjp(lambda z: torch.softmax(z, dim=-1), to_tensor(logits, dev))
     (g,) = pullback(to_tensor(v, dev))
     return to_numpy(g)
@@ -133,7 +130,7 @@ def t_cross_entropy(logits, labels, mask=None, reduction: str = "mean", device=N
         >>> round(loss, 6) == round(float(np.log(4)), 6), grad.shape
         (True, (2, 4))
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     z = to_tensor(logits, dev).clone().requires_grad_(True)
     C = z.shape[-1]
     rows = z.reshape(-1, C)
@@ -173,9 +170,9 @@ def t_linear_map_jacobian(W, pre, activation: str = "tanh", device=None) -> np.n
         >>> t_linear_map_jacobian(np.ones((3, 2)), np.zeros(2)).shape
         (3, 2)
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     Wt = to_tensor(W, dev)
-    sigma = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "identity": lambda t: t}[activation]
+    sigma = T_ACTIVATIONS[activation]
     jac = torch.func.jacrev(lambda x: Wt @ sigma(x))
     x = to_tensor(pre, dev)
     return to_numpy(jac(x) if x.ndim == 1 else torch.func.vmap(jac)(x))
@@ -197,7 +194,7 @@ def t_batched_matmul_jacobian(h, W, device=None) -> np.ndarray:
         >>> t_batched_matmul_jacobian(np.ones((3, 2)), np.ones((2, 4))).shape
         (3, 4, 3, 2)
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     Wt = to_tensor(W, dev)
     return to_numpy(torch.func.jacrev(lambda x: x @ Wt)(to_tensor(h, dev)))
 
@@ -218,6 +215,6 @@ def t_batched_matmul_jacobian_wrt_W(h, W, device=None) -> np.ndarray:
         >>> t_batched_matmul_jacobian_wrt_W(np.ones((3, 2)), np.ones((2, 4))).shape
         (3, 4, 2, 4)
     """
-    dev = _device(device)
+    dev = resolve_device(device)
     ht = to_tensor(h, dev)
     return to_numpy(torch.func.jacrev(lambda w: ht @ w)(to_tensor(W, dev)))
