@@ -69,3 +69,17 @@ def activation_derivative(name: str, x) -> np.ndarray:
     if name == "relu":
         return (x > 0).astype(np.float64)
     return np.ones_like(x, dtype=np.float64)
+
+
+def _derivative_from_output(name: str, h: np.ndarray) -> np.ndarray:
+    """``σ'(a)`` through the output ``h = σ(a)``, on a validated float64 array (no checks: inner loops call it).
+
+    The public, validating form is :func:`rnngrad.extras.activation_derivative_from_output`.
+    """
+    if name == "tanh":
+        return 1.0 - h * h
+    if name == "sigmoid":
+        return h * (1.0 - h)
+    if name == "relu":
+        return (h > 0).astype(np.float64)
+    return np.ones_like(h)

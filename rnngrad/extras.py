@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import Dims, RnngradInputError, check_choice
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, _derivative_from_output
 from .rnn import rnn_backward, rnn_forward
 
 __all__ = ["activation_derivative_from_output", "cell_step_backward", "leaky_rnn_forward", "leaky_step_jacobians",
@@ -37,14 +37,7 @@ def activation_derivative_from_output(name: str, h) -> np.ndarray:
         [0.25]
     """
     check_choice("name", name, ACTIVATIONS)
-    h = Dims().float_array("h", h, None)
-    if name == "tanh":
-        return 1.0 - h * h
-    if name == "sigmoid":
-        return h * (1.0 - h)
-    if name == "relu":
-        return (h > 0).astype(np.float64)
-    return np.ones_like(h)
+    return _derivative_from_output(name, Dims().float_array("h", h, None))
 
 
 def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") -> dict:
@@ -78,7 +71,7 @@ def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") 
     h = dims.float_array("h", h, ("N", "H"))
     W_x = dims.float_array("W_x", W_x, ("D", "H"))
     W_h = dims.float_array("W_h", W_h, ("H", "H"))
-    da = dh * activation_derivative_from_output(activation, h)
+    da = dh * _derivative_from_output(activation, h)
     return {"x": da @ W_x.T, "h_prev": da @ W_h.T, "W_x": x.T @ da, "W_h": h_prev.T @ da, "b": da.sum(axis=0)}
 
 

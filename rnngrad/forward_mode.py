@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import Dims, RnngradInputError, check_choice
-from .activations import activation as _act
+from .activations import activation as _act, _derivative_from_output
 
 __all__ = [
     "SLOPE_ACTIVATIONS",
@@ -46,11 +46,6 @@ __all__ = [
 SLOPE_ACTIVATIONS = ("tanh", "sigmoid")
 SLOPE_OUTPUTS = ("linear", "sigmoid")
 _PARAM_SHAPES = {"W_x": ("D", "H"), "W_h": ("H", "H"), "b": ("H",), "W_y": ("H", "C"), "b_y": ("C",)}
-
-
-def _derivative_from_value(activation: str, h: np.ndarray) -> np.ndarray:
-    """σ'(a) written through h = σ(a): tanh' = 1 - h^2, sigmoid' = h (1 - h)."""
-    return 1.0 - h * h if activation == "tanh" else h * (1.0 - h)
 
 
 def _params(dims: Dims, params, D_letter: str = "D") -> dict:
@@ -75,7 +70,7 @@ def _tangent_sweep(xw, dxw, h, dh, W_h, activation):
     dhs = np.empty(xw.shape)
     for t in range(T):
         h = _act(activation, xw[t] + h @ W_h)
-        dh = (dxw[t] + dh @ W_h) * _derivative_from_value(activation, h)
+        dh = (dxw[t] + dh @ W_h) * _derivative_from_output(activation, h)
         hs[t], dhs[t] = h, dh
     return hs, dhs
 
@@ -197,7 +192,7 @@ def output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear") 
     p = _params(dims, params)
     T, N, H = dims["T"], dims["N"], dims["H"]
     hs, _ = _tangent_sweep(xs @ p["W_x"] + p["b"], np.zeros((T, N, H)), h0, np.zeros_like(h0), p["W_h"], activation)
-    s = _derivative_from_value(activation, hs)                           # (T, N, H)
+    s = _derivative_from_output(activation, hs)                           # (T, N, H)
     J = np.einsum("ic,tni,di->tncd", p["W_y"], s, p["W_x"])
     if output == "sigmoid":
         y = _act("sigmoid", hs @ p["W_y"] + p["b_y"])
@@ -247,7 +242,7 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
     for t in range(T):
         h = _act(activation, xs[t] @ W_x + p["b"] + h @ W_h)
         hs[t] = h
-    deriv = _derivative_from_value(activation, hs)                       # σ'(a_t), (T, N, H)
+    deriv = _derivative_from_output(activation, hs)                       # σ'(a_t), (T, N, H)
     ys = hs @ W_y + p["b_y"]
     if output == "sigmoid":
         ys = _act("sigmoid", ys)
@@ -345,7 +340,7 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
     h, y_prev = h0, y_init
     for t in range(T):
         h = _act(activation, xs[t] @ W_xx + y_prev @ W_xy + p["b"] + h @ W_h)
-        dh = (dxs_dt[t] @ W_xx + dy_prev @ W_xy + dh @ W_h) * _derivative_from_value(activation, h)
+        dh = (dxs_dt[t] @ W_xx + dy_prev @ W_xy + dh @ W_h) * _derivative_from_output(activation, h)
         y, dy = _readout(h, dh, p["W_y"], p["b_y"], output)
         ys[t], dys[t] = y, dy
         if feedback == "observed":
