@@ -326,7 +326,7 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
                     outcomes.append(CaseResult(case.name, 0.0, case.points, False, *skip))
                     continue
                 call = sb.call(spec.function, list(case.args), dict(case.kwargs))
-                if not getattr(call, "sandboxed", True):
+                if not call.sandboxed:
                     raise RuntimeError("a result came from an unsandboxed worker; it cannot be recorded")
                 try:
                     outcome = spec.evaluate(case, call)
@@ -355,10 +355,7 @@ def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
 
 def _worker_stopped(sb) -> bool:
     """True when the last call ended the worker (crash, limit, rejected reply)."""
-    alive = getattr(sb, "alive", None)
-    if alive is not None:
-        return not (alive() if callable(alive) else alive)
-    return getattr(sb, "_pid", 0) is None
+    return not sb.alive
 
 
 def _first_line(text: str | None) -> str:
@@ -619,7 +616,7 @@ def _grade_safely(course: Course, student: str, seed, make_sandbox) -> Submissio
         res = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
                                graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
         folder = course.submission_dir(student)
-        res.timestamp = read_timestamp(folder)
+        res.timestamp = _valid_timestamp(read_timestamp(folder), res)
         res.notebook_sha256 = file_sha256(os.path.join(folder, f"{course.notebook_name}.ipynb"))
         res.errors.append(f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
         for spec in course.specs:

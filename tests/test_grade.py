@@ -409,6 +409,18 @@ def test_a_failure_inside_the_grader_gives_zero_with_a_reason(course, monkeypatc
                if gid.startswith("test_"))
 
 
+def test_results_of_an_unsandboxed_worker_are_never_scored(course, monkeypatch):
+    from autograder.grade import grade_submission, load_course
+    from autograder.sandbox import Sandbox
+    from autograder.sandbox import sandbox as sandbox_module
+
+    loaded = load_course(course, ASSIGNMENT)
+    monkeypatch.setattr(sandbox_module.shutil, "which", lambda name: None)  # no bubblewrap: the opt-in runs bare
+    with pytest.raises(RuntimeError, match="unsandboxed"):
+        grade_submission(loaded, "ana", seed=1,
+                         make_sandbox=lambda source: Sandbox(source, allow_unsandboxed=True))
+
+
 def test_a_logged_seed_reproduces_the_hidden_cases(course):
     a = grade_assignment(course, ASSIGNMENT, students=["ben"], workers=1, seed=12345)[0]
     b = grade_assignment(course, ASSIGNMENT, students=["ben"], workers=1, seed=12345, regrade=True)[0]
