@@ -27,22 +27,32 @@ def _ref_jvp(xs, h0, W_x, W_h, b, dxs):
     return rnn_jvp(xs, h0, W_x, W_h, b, dxs)[1]
 
 
+def _states(xs, h0, W_x, W_h, b):
+    """The reference states ``hs`` (T, N, H) and the state before each step, ``(h_0, ..., h_{T-1})``."""
+    from rnngrad.rnn import rnn_forward
+    hs = rnn_forward(xs, h0, W_x, W_h, b)
+    return hs, np.concatenate([h0[None], hs[:-1]])
+
+
+def _without_derivative(drive, W_h):
+    """The tangent recursion with the activation's derivative left out: ``dh_t = drive_t + dh_{t-1} W_h``."""
+    out, dh = np.empty_like(drive), np.zeros_like(drive[0])
+    for t in range(len(drive)):
+        dh = drive[t] + dh @ W_h
+        out[t] = dh
+    return out
+
+
 def _jvp_no_hidden(a, k, ref):
     from rnngrad.forward_mode import rnn_jvp
-    from rnngrad.rnn import rnn_forward
     xs, h0, W_x, W_h, b, dxs = a
-    hs = rnn_forward(xs, h0, W_x, W_h, b)
-    prev = np.concatenate([h0[None], hs[:-1]])
+    prev = _states(xs, h0, W_x, W_h, b)[1]
     return np.stack([rnn_jvp(xs[t:t + 1], prev[t], W_x, W_h, b, dxs[t:t + 1])[1][0] for t in range(len(xs))])
 
 
 def _jvp_no_diag(a, k, ref):
     xs, h0, W_x, W_h, b, dxs = a
-    out, dh = np.empty_like(ref), np.zeros_like(h0)
-    for t in range(len(xs)):
-        dh = dxs[t] @ W_x + dh @ W_h
-        out[t] = dh
-    return out
+    return _without_derivative(dxs @ W_x, W_h)
 
 
 def _jvp_case(T, N, D, H, gain=1.2):
@@ -89,23 +99,14 @@ def _ref_weight_tangent(xs, h0, W_x, W_h, b, dW_h):
 
 
 def _weight_no_hidden(a, k, ref):
-    from rnngrad.rnn import rnn_forward
     xs, h0, W_x, W_h, b, dW_h = a
-    hs = rnn_forward(xs, h0, W_x, W_h, b)
-    prev = np.concatenate([h0[None], hs[:-1]])
+    hs, prev = _states(xs, h0, W_x, W_h, b)
     return (1.0 - hs ** 2) * (prev @ dW_h)
 
 
 def _weight_no_diag(a, k, ref):
-    from rnngrad.rnn import rnn_forward
     xs, h0, W_x, W_h, b, dW_h = a
-    hs = rnn_forward(xs, h0, W_x, W_h, b)
-    prev = np.concatenate([h0[None], hs[:-1]])
-    out, dh = np.empty_like(hs), np.zeros_like(h0)
-    for t in range(len(xs)):
-        dh = prev[t] @ dW_h + dh @ W_h
-        out[t] = dh
-    return out
+    return _without_derivative(_states(xs, h0, W_x, W_h, b)[1] @ dW_h, W_h)
 
 
 def _weight_case(T, N, D, H, gain=1.2):
