@@ -276,11 +276,9 @@ def main() -> None:
     out: dict = {"grader_uid": os.getuid(), "grader_euid": os.geteuid()}
     rng = np.random.default_rng(0)
     x, W = rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
-    t0 = time.monotonic()
     pool = WorkerPool(2).start()
     try:
         out["mode"] = pool.mode
-        out["start_seconds"] = time.monotonic() - t0
 
         with pool.sandbox(HONEST, limits=FAST) as sb:
             r = sb.call("gates", [x, W], {"scale": 2.0})
@@ -352,15 +350,13 @@ def main() -> None:
             out["memory_grow"] = outcome(sb.call("grow", [], {}))
         hogs = Limits(memory_bytes=200 << 20, max_processes=10, wall_seconds_per_call=8)
         with pool.sandbox(textwrap.dedent(MEMORY), limits=hogs) as sb:
-            t = time.monotonic()
             r = sb.call("hogs", [], {})
-            out["memory_hogs"] = dict(outcome(r), seconds=time.monotonic() - t, left=len(submission_processes(pool)))
+            out["memory_hogs"] = dict(outcome(r), left=len(submission_processes(pool)))
 
         with pool.sandbox(textwrap.dedent(SPIN), limits=Limits(wall_seconds_per_call=0.5, wall_seconds_total=10,
                                                                cpu_seconds=1)) as sb:
-            t = time.monotonic()
             r = sb.call("spin", [], {})
-            out["timeout"] = dict(outcome(r), seconds=time.monotonic() - t, left=len(submission_processes(pool)))
+            out["timeout"] = dict(outcome(r), left=len(submission_processes(pool)))
             again = sb.call("ok", [np.ones(2)], {})
             out["after_timeout"] = dict(outcome(again), restarts=sb.restarts)
         cpu = Limits(cpu_seconds=1, wall_seconds_per_call=8)
