@@ -8,7 +8,8 @@ Packages by what they do:
   :mod:`autograder.notebook` (notebooks as data), :mod:`autograder.gradebook` (the only writer of grades)
   and :mod:`autograder.feedback` (the autograded notebooks behind nbgrader's feedback).
 
-Command line: ``python -m autograder grade <set> [--course DIR] [--workers K] [--regrade]``.
+Command line: ``python -m autograder grade <set> [--course DIR] [--workers K] [--regrade]``, then
+``python -m autograder report <set>``; ``python -m autograder demo`` runs the whole workflow on a demo class.
 """
 
 __all__ = ["grade_assignment", "SubmissionResult"]

@@ -18,19 +18,8 @@ COMMANDS = {
 }
 
 
-def _available() -> dict:
-    mods = {}
-    for name, module in COMMANDS.items():
-        try:
-            mods[name] = importlib.import_module(module, __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}{module}":
-                raise
-    return mods
-
-
 def main(argv: list[str] | None = None) -> int:
-    mods = _available()
+    mods = {name: importlib.import_module(module, __package__) for name, module in COMMANDS.items()}
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade the course's problem sets with the trusted autograder.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

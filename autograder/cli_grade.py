@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
                         help="nbgrader course directory (default: ./assignments if it exists, else .)")
     parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     parser.add_argument("--regrade", action="store_true",
-                        help="grade again submissions already graded with the same timestamp")
+                        help="grade again submissions already graded (same timestamp and notebook)")
     parser.add_argument("--student", action="append", dest="students", metavar="ID",
                         help="grade only this student (repeatable)")
     parser.add_argument("--seed", type=int, default=None,
