@@ -18,7 +18,7 @@ Nothing the code printed is ever shown.
 from __future__ import annotations
 
 __all__ = ["autograded_notebook", "autograded_text", "write_autograded", "comment_for", "test_cell_text",
-           "case_line", "hidden_message"]
+           "case_line", "hidden_message", "escape_markdown"]
 
 import builtins
 import json
@@ -112,18 +112,19 @@ def summary_markdown(course, result) -> str:
              "cases you could run yourself and on hidden cases drawn when grading. Written answers are graded "
              "by hand."]
     if result.errors:
-        lines += ["", "**Problems that cost points:**", ""] + [f"- {_md(e)}" for e in result.errors]
+        lines += ["", "**Problems that cost points:**", ""] + [f"- {escape_markdown(e)}" for e in result.errors]
     if result.notes:
-        lines += ["", "**Notes:**", ""] + [f"- {_md(n)}" for n in result.notes]
+        lines += ["", "**Notes:**", ""] + [f"- {escape_markdown(n)}" for n in result.notes]
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
-    """Plain text shown safely inside markdown (no HTML, no links)."""
+def escape_markdown(text: str) -> str:
+    """Plain text shown safely inside markdown (no HTML, no links, no table cells)."""
     out = text.replace("\\", "\\\\")
     for ch in "<>`*_[]#|":
         out = out.replace(ch, "\\" + ch)
     return out
+
 
 
 def autograded_notebook(course, result) -> dict:

@@ -10,6 +10,8 @@ import datetime
 import html
 import os
 
+from ..feedback import escape_markdown
+
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px;
        color: #1b1b1b; line-height: 1.45; padding: 0 1em; }
@@ -142,11 +144,8 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
 
 
 def _md(text) -> str:
-    """Plain text inside a Markdown table cell (no markup, no HTML)."""
-    out = str(text).replace("\\", "\\\\").replace("\n", " ")
-    for ch in "|<>`*_[]#":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """Plain text inside a Markdown table cell (no markup, no HTML, one line)."""
+    return escape_markdown(str(text).replace("\n", " "))
 
 
 def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
