@@ -210,6 +210,16 @@ def test_training_losses_are_the_model_losses_and_clipping_modes_work():
     loss, g, _ = char_lm_grad(p0, data[:10, None], data[1:11, None])
     assert abs(res.losses[0] - loss / 10) < 1e-12
     assert abs(res.grad_norms[0] - clip_global_norm({k: g[k] for k in KEYS}, np.inf)[1]) < 1e-12
+    # the first update is Adagrad on the clipped gradient of the first chunk, for every mode
+    grads = {k: g[k] for k in KEYS}
+    clipped = {None: grads, "elementwise": clip_elementwise(grads, 0.5), "global_norm": clip_global_norm(grads, 0.5)[0]}
+    for clip, want in clipped.items():
+        r = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=1, lr=0.1, seed=0, clip=clip, clip_value=0.5)
+        expected = adagrad_update(p0, want, {k: np.zeros_like(v) for k, v in p0.items()}, 0.1)[0]
+        for k in KEYS:
+            assert_close(r.params[k], expected[k], rtol=1e-12, atol=1e-14, name=f"{k} after one step (clip={clip})")
+    assert not np.allclose(clipped["elementwise"]["W_y"], grads["W_y"])      # 0.5 does cut this gradient
+    assert not np.allclose(clipped["global_norm"]["W_y"], grads["W_y"])
     for clip in ("elementwise", "global_norm"):
         r = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=30, lr=0.1, seed=0, clip=clip, clip_value=0.5)
         assert np.isfinite(r.losses).all()
