@@ -18,6 +18,7 @@ arrays it is given.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence, Union
 
 import numpy as np
@@ -195,6 +196,15 @@ def check_choice(name: str, value, choices: Iterable) -> None:
     choices = tuple(choices)
     if value not in choices:
         raise RnngradInputError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def positive_number(name: str, value, *, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float > 0 (finite unless ``allow_inf``), or raise a named error."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (0 < value <= math.inf if allow_inf else 0 < value < math.inf):
+        what = "a positive number (inf allowed)" if allow_inf else "a positive finite number"
+        raise RnngradInputError(f"{name}: expected {what}, got {value!r}")
+    return float(value)
 
 
 def positive_int(name: str, value) -> int:

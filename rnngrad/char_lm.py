@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import Dims, DTypeError, RnngradInputError, _as_array, check_choice, positive_int
+from ._validate import Dims, DTypeError, RnngradInputError, _as_array, check_choice, positive_int, positive_number
 from .cross_entropy import cross_entropy, cross_entropy_grad
 from .optim import adagrad_update, clip_elementwise, clip_global_norm
 from .rnn import _bptt_sweep, _param_grads, init_rnn_params, rnn_forward, rnn_step_forward
@@ -255,12 +255,10 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int, lr: flo
     steps = positive_int("steps", steps)
     if len(text) < T + 1:
         raise RnngradInputError(f"text: expected at least seq_len + 1 = {T + 1} characters, got {len(text)}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not lr > 0:
-        raise RnngradInputError(f"lr: expected a positive number, got {lr!r}")
+    lr = positive_number("lr", lr)  # Adagrad needs a finite rate
     check_choice("clip", clip, CLIP_MODES)
-    if clip is not None and (isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.number))
-                             or not clip_value > 0):
-        raise RnngradInputError(f"clip_value: expected a positive number, got {clip_value!r}")
+    if clip is not None:
+        clip_value = positive_number("clip_value", clip_value, allow_inf=True)
     vocab = "".join(sorted(set(text)))
     V = len(vocab)
     lookup = {c: i for i, c in enumerate(vocab)}
@@ -321,9 +319,7 @@ def sample(params, h, seed_idx, n, rng, temperature: float = 1.0) -> np.ndarray:
     n = positive_int("n", n)
     if not isinstance(rng, np.random.Generator):
         raise DTypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.number)) \
-            or not 0 < temperature < np.inf:
-        raise RnngradInputError(f"temperature: expected a positive finite number, got {temperature!r}")
+    temperature = positive_number("temperature", temperature)
     out = np.empty(n, dtype=np.int64)
     idx = int(seed_idx)
     for i in range(n):

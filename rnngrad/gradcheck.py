@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import Dims, NonFiniteError, RnngradInputError, ShapeError
+from ._validate import Dims, NonFiniteError, RnngradInputError, ShapeError, positive_number
 
 __all__ = ["numerical_gradient", "numerical_jacobian", "numerical_jvp", "numerical_vjp", "relative_error",
            "check_gradient"]
@@ -22,13 +22,6 @@ __all__ = ["numerical_gradient", "numerical_jacobian", "numerical_jvp", "numeric
 def _check_f(f) -> None:
     if not callable(f):
         raise RnngradInputError(f"f: expected a callable taking an array, got {type(f).__name__}")
-
-
-def _check_eps(eps) -> float:
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(eps) or eps <= 0:
-        raise RnngradInputError(f"eps: expected a positive finite number, got {eps!r}")
-    return float(eps)
 
 
 def _evaluate(f: Callable, x: np.ndarray, where: str) -> np.ndarray:
@@ -83,7 +76,7 @@ def numerical_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
     """
     _check_f(f)
     x = Dims().float_array("x", x, None)
-    eps = _check_eps(eps)
+    eps = positive_number("eps", eps)
     out_shape = _evaluate(f, x, "x").shape
     slopes = _differences(f, x, eps, _basis(x))
     for s in slopes:
@@ -114,7 +107,7 @@ def numerical_gradient(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
     """
     _check_f(f)
     x = Dims().float_array("x", x, None)
-    eps = _check_eps(eps)
+    eps = positive_number("eps", eps)
     value = _evaluate(f, x, "x")
     if value.size != 1:
         raise ShapeError(f"f: expected a scalar result for a gradient, got shape {value.shape}; "
@@ -147,7 +140,7 @@ def numerical_jvp(f: Callable, x, v, eps: float = 1e-6) -> np.ndarray:
     v = dims.float_array("v", v, None)
     if v.shape != x.shape:
         raise ShapeError(f"v: expected the shape of x {x.shape}, got {v.shape}")
-    eps = _check_eps(eps)
+    eps = positive_number("eps", eps)
     return _differences(f, x, eps, [("v", v)])[0]
 
 
@@ -206,12 +199,10 @@ def relative_error(a, b, floor: float = 1e-12) -> float:
     b = Dims().float_array("b", b, None)
     if a.shape != b.shape:
         raise ShapeError(f"b: expected the shape of a {a.shape}, got {b.shape}")
-    if isinstance(floor, (bool, np.bool_)) or not isinstance(floor, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(floor) or floor <= 0:
-        raise RnngradInputError(f"floor: expected a positive finite number, got {floor!r}")
+    floor = positive_number("floor", floor)
     if a.size == 0:
         return 0.0
-    scale = max(float((np.abs(a) + np.abs(b)).max()), float(floor))
+    scale = max(float((np.abs(a) + np.abs(b)).max()), floor)
     return float(np.abs(a - b).max() / scale)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import RnngradInputError, check_choice, positive_int
+from ._validate import RnngradInputError, check_choice, positive_int, positive_number
 from .two_state_cell import TWO_STATE_ACTIVATIONS, two_state_state_jacobian
 
 __all__ = [
@@ -38,13 +38,6 @@ def _generator(name: str, rng) -> np.random.Generator:
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
         return np.random.default_rng(int(rng))
     raise RnngradInputError(f"{name}: expected a numpy Generator or a non-negative integer seed, got {rng!r}")
-
-
-def _positive_finite(name: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0 < value < math.inf:
-        raise RnngradInputError(f"{name}: expected a positive finite number, got {value!r}")
-    return float(value)
 
 
 def glorot_limit(fan_in, fan_out) -> float:
@@ -108,7 +101,7 @@ def activation_derivative_moments(activation: str, state_std: float = 1.0) -> tu
         (0.5, 0.5, 0.5)
     """
     check_choice("activation", activation, TWO_STATE_ACTIVATIONS)
-    state_std = _positive_finite("state_std", state_std)
+    state_std = positive_number("state_std", state_std)
     if activation == "relu":
         return 0.5, 0.5, 0.5
     if activation == "identity":
@@ -182,7 +175,7 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
     check_choice("activation", activation, TWO_STATE_ACTIVATIONS)
     trials = positive_int("trials", trials)
     N = positive_int("N", N)
-    state_std = _positive_finite("state_std", state_std)
+    state_std = positive_number("state_std", state_std)
     gen = _generator("seed", seed)
     values = np.empty(trials)
     for k in range(trials):

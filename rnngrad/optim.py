@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import Dims, DTypeError, RnngradInputError
+from ._validate import Dims, DTypeError, RnngradInputError, positive_number
 
 __all__ = ["clip_elementwise", "clip_global_norm", "adagrad_update"]
 
@@ -28,14 +28,6 @@ def _float_dict(name: str, value, dims: Dims | None = None, like: dict | None = 
     return out
 
 
-def _positive(name: str, value, allow_inf: bool = False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or np.isnan(value) or value <= 0 or (np.isinf(value) and not allow_inf):
-        what = "a positive number (inf allowed)" if allow_inf else "a positive finite number"
-        raise RnngradInputError(f"{name}: expected {what}, got {value!r}")
-    return float(value)
-
-
 def clip_elementwise(grads, threshold) -> dict:
     """Every entry clipped to ``[-threshold, threshold]``: ``g -> min(max(g, -c), c)``.
 
@@ -50,7 +42,7 @@ def clip_elementwise(grads, threshold) -> dict:
         >>> clip_elementwise({"b": np.array([-7.0, 0.5, 9.0])}, 5.0)["b"].tolist()
         [-5.0, 0.5, 5.0]
     """
-    c = _positive("threshold", threshold)
+    c = positive_number("threshold", threshold)
     return {k: np.clip(v, -c, c) for k, v in _float_dict("grads", grads).items()}
 
 
@@ -70,7 +62,7 @@ def clip_global_norm(grads, max_norm) -> tuple[dict, float]:
         >>> norm, [round(float(g["a"][0]), 6), round(float(g["b"][0]), 6)]
         (5.0, [0.6, 0.8])
     """
-    m = _positive("max_norm", max_norm, allow_inf=True)
+    m = positive_number("max_norm", max_norm, allow_inf=True)
     g = _float_dict("grads", grads)
     norm = float(np.sqrt(sum(float(np.vdot(v, v)) for v in g.values())))
     factor = 1.0 if norm <= m else m / norm
@@ -96,8 +88,8 @@ def adagrad_update(params, grads, memory, lr, eps=1e-8) -> tuple[dict, dict]:
         >>> round(float(p["w"][0]), 6), float(m["w"][0])
         (0.9, 4.0)
     """
-    lr = _positive("lr", lr)
-    eps = _positive("eps", eps)
+    lr = positive_number("lr", lr)
+    eps = positive_number("eps", eps)
     dims = Dims()
     params = _float_dict("params", params, dims, like=params)   # binds every size, for grads and memory
     grads = _float_dict("grads", grads, dims, like=params)
