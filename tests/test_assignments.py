@@ -239,3 +239,38 @@ def test_release_checker_gives_full_visible_points_to_the_worked_solution(course
     with redirect_stdout(io.StringIO()):
         scores = [rnncheck.check(s.function, ns[s.function]) for s in specs_for(assignment)]
     assert scores == [s.points for s in specs_for(assignment)]
+
+
+def test_nbgrader_autograde_gives_visible_credit_and_shows_why_it_is_not_the_official_grade(course, tmp_path):
+    # nbgrader's own autograde runs the notebook's check cells in the student's kernel: the worked
+    # solution gets the visible points and the release none, but a notebook that rebinds check() gets
+    # every point (the in-kernel weakness the course's pipeline exists for; see autograder/SECURITY.md)
+    from nbgrader.api import Gradebook
+
+    assignment = "ps1_softmax"
+    root = tmp_path / "course"
+    shutil.copytree(course, root)
+    release = root / "release" / assignment
+    nb = json.loads((release / f"{assignment}.ipynb").read_text())
+    solved = {c["id"]: c for c in notebook_cells(COURSE / "source" / assignment / f"{assignment}.ipynb")}
+    specs = specs_for(assignment)
+
+    def submit(student, cells):
+        folder = root / "submitted" / student / assignment
+        shutil.copytree(release, folder)
+        (folder / f"{assignment}.ipynb").write_text(json.dumps({**nb, "cells": cells}))
+        (folder / "timestamp.txt").write_text("2026-01-05 10:00:00.000000 UTC\n")
+
+    submit("honest", [{**c, "source": solved[c["id"]]["source"]} if c["id"] in {s.function for s in specs}
+                      else c for c in nb["cells"]])
+    submit("blank", nb["cells"])
+    rebind = {"cell_type": "code", "id": "mine", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": "def check(name, function):\n    pass"}
+    setup = next(i for i, c in enumerate(nb["cells"]) if c["id"] == "setup")
+    submit("rebinds_check", nb["cells"][:setup + 1] + [rebind] + nb["cells"][setup + 1:])
+    done = _nbgrader(["autograde", assignment, "--create"], root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "rnn-derivatives") as gb:
+        scores = {s: gb.find_submission(assignment, s).code_score for s in ("honest", "blank", "rebinds_check")}
+    full = sum(s.points for s in specs)
+    assert scores == {"honest": full, "blank": 0.0, "rebinds_check": full}
