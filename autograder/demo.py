@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .notebook import cell_source, grade_id, nbgrader_meta
 from .specs import all_assignments as _all_assignments
 
 __all__ = ["DemoStudent", "class_for", "make_course", "write_submissions", "run_demo", "DEFAULT_SETS",
@@ -74,24 +75,15 @@ class DemoStudent:
 
 # -- sources of code ------------------------------------------------------------------------
 
-def _cell_text(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def _gid(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def worked_solutions(course: str, assignment: str) -> dict[str, str]:
     """function -> the source notebook's answer cell with its solution markers removed."""
     with open(os.path.join(course, "source", assignment, f"{assignment}.ipynb")) as fh:
         nb = json.load(fh)
     out = {}
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if cell["cell_type"] == "code" and meta.get("solution") and not meta.get("grade"):
-            out[meta["grade_id"]] = _cell_text(cell)
+            out[meta["grade_id"]] = cell_source(cell)
     return out
 
 
@@ -344,7 +336,7 @@ def build_notebook(release: dict, student: DemoStudent) -> dict:
     """The release with the student's answer cells filled in (metadata as released) and added cells."""
     nb = json.loads(json.dumps(release))
     for cell in nb["cells"]:
-        gid = _gid(cell)
+        gid = grade_id(cell)
         if gid in student.answers:
             cell["source"] = student.answers[gid]
         elif cell["cell_type"] == "markdown" and gid and gid.startswith("derivation_") \
