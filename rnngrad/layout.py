@@ -33,9 +33,6 @@ __all__ = [
     "batched_matmul_jacobian", "batched_matmul_jacobian_wrt_W", "batch_diagonal_blocks", "vjp_from_jacobian",
 ]
 
-LAYOUTS = ("numerator", "denominator", "both", "neither")
-
-
 def _nonneg_int(name: str, value, upper: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 0 <= value <= upper:
         raise RnngradInputError(f"{name}: expected an integer in [0, {upper}], got {value!r}")
