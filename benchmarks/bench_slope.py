@@ -98,8 +98,8 @@ def main(argv=None):
     print()
     for name, col in (("forward mode", 1), ("each prefix", 3), ("torch.func.jvp", 5)):
         times = np.array([r[col] for r in rows])
-        print(f"log-log slope of time vs T, {name:<15}: {loglog_slope(Ts_a, times):.2f} (all T), "
-              f"{loglog_slope(Ts_a[big], times[big]):.2f} (T >= 64)")
+        tail = f", {loglog_slope(Ts_a[big], times[big]):.2f} (T >= 64)" if big.sum() >= 2 else ""
+        print(f"log-log slope of time vs T, {name:<15}: {loglog_slope(Ts_a, times):.2f} (all T){tail}")
 
 
 if __name__ == "__main__":

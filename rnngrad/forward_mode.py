@@ -63,6 +63,15 @@ def _params(dims: Dims, params, D_letter: str = "D") -> dict:
     return out
 
 
+def _states(xw, h, W_h, activation):
+    """hs (T, N, H) from pre-projected inputs xw = x W_x + b (T, N, H) and the initial state h."""
+    hs = np.empty(xw.shape)
+    for t in range(xw.shape[0]):
+        h = _act(activation, xw[t] + h @ W_h)
+        hs[t] = h
+    return hs
+
+
 def _tangent_sweep(xw, dxw, h, dh, W_h, activation):
     """hs, dhs from pre-projected inputs xw = x W_x + b (T, N, H) and their tangents dxw = dx W_x."""
     T = xw.shape[0]
@@ -190,8 +199,7 @@ def output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear") 
     xs = dims.float_array("xs", xs, ("T", "N", "D"))
     h0 = dims.float_array("h0", h0, ("N", "H"))
     p = _params(dims, params)
-    T, N, H = dims["T"], dims["N"], dims["H"]
-    hs, _ = _tangent_sweep(xs @ p["W_x"] + p["b"], np.zeros((T, N, H)), h0, np.zeros_like(h0), p["W_h"], activation)
+    hs = _states(xs @ p["W_x"] + p["b"], h0, p["W_h"], activation)
     s = _derivative_from_output(activation, hs)                           # (T, N, H)
     J = np.einsum("ic,tni,di->tncd", p["W_y"], s, p["W_x"])
     if output == "sigmoid":
@@ -234,14 +242,9 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
     p = _params(dims, params)
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh0 = None if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
-    T, N, H, C = dims["T"], dims["N"], dims["H"], dims["C"]
+    T, N, C = dims["T"], dims["N"], dims["C"]
     W_x, W_h, W_y = p["W_x"], p["W_h"], p["W_y"]
-    # the forward pass alone (no tangents)
-    hs = np.empty((T, N, H))
-    h = h0
-    for t in range(T):
-        h = _act(activation, xs[t] @ W_x + p["b"] + h @ W_h)
-        hs[t] = h
+    hs = _states(xs @ W_x + p["b"], h0, W_h, activation)               # the forward pass alone (no tangents)
     deriv = _derivative_from_output(activation, hs)                       # σ'(a_t), (T, N, H)
     ys = hs @ W_y + p["b_y"]
     if output == "sigmoid":
