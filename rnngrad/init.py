@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import RnngradInputError, check_choice, positive_int, positive_number
+from .activations import activation_derivative
 from .two_state_cell import TWO_STATE_ACTIVATIONS, two_state_state_jacobian
 
 __all__ = [
@@ -106,11 +107,10 @@ def activation_derivative_moments(activation: str, state_std: float = 1.0) -> tu
         return 0.5, 0.5, 0.5
     if activation == "identity":
         return 1.0, 1.0, 1.0
-    from .activations import activation_derivative
 
     nodes, weights = np.polynomial.hermite_e.hermegauss(120)   # weight exp(-z^2 / 2)
     weights = weights / math.sqrt(2.0 * math.pi)
-    d = activation_derivative(activation, nodes * float(state_std))
+    d = activation_derivative(activation, nodes * state_std)
     return float(weights @ d), float(weights @ d**2), float(weights @ d**4)
 
 
@@ -180,7 +180,7 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
     values = np.empty(trials)
     for k in range(trials):
         W_h = glorot_uniform(H, H, gen)
-        h_prev = gen.standard_normal((N, H)) * float(state_std)
+        h_prev = gen.standard_normal((N, H)) * state_std
         A = two_state_state_jacobian(h_prev, W_h, activation)[:, :H, :H]
         values[k] = H * np.var(A)
     m1, m2, m4 = activation_derivative_moments(activation, state_std)
