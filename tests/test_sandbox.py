@@ -784,6 +784,9 @@ def test_forbidden_allowed_imports():
         sandbox_module.bwrap_command(3, ["rnngrad"])
     with pytest.raises(ValueError, match="not an installed package"):
         sandbox_module.bwrap_command(3, ["no_such_package_here"])
+    import redteam  # noqa: F401  (a package of the checkout, importable here because tests/ is on the path)
+    with pytest.raises(ValueError, match="inside the project checkout"):
+        sandbox_module.bwrap_command(3, ["redteam"])
 
 
 def test_closing_the_pool_kills_everything():
