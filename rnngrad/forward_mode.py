@@ -63,6 +63,16 @@ def _params(dims: Dims, params, D_letter: str = "D") -> dict:
     return out
 
 
+def _model_inputs(xs, h0, params, activation, output):
+    """Validate the arguments shared by the slope functions; return ``(dims, xs, h0, params)``."""
+    check_choice("activation", activation, SLOPE_ACTIVATIONS)
+    check_choice("output", output, SLOPE_OUTPUTS)
+    dims = Dims()
+    xs = dims.float_array("xs", xs, ("T", "N", "D"))
+    h0 = dims.float_array("h0", h0, ("N", "H"))
+    return dims, xs, h0, _params(dims, params)
+
+
 def _states(xw, h, W_h, activation):
     """hs (T, N, H) from pre-projected inputs xw = x W_x + b (T, N, H) and the initial state h."""
     hs = np.empty(xw.shape)
@@ -159,12 +169,7 @@ def sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", d
         >>> ys.shape, bool(np.allclose(dys[0], naive[0])), bool(np.allclose(dys[1:], naive[1:]))
         ((8, 1, 1), True, False)
     """
-    check_choice("activation", activation, SLOPE_ACTIVATIONS)
-    check_choice("output", output, SLOPE_OUTPUTS)
-    dims = Dims()
-    xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
-    p = _params(dims, params)
+    dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh0 = np.zeros_like(h0) if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
     hs, dhs = _tangent_sweep(xs @ p["W_x"] + p["b"], dxs_dt @ p["W_x"], h0, dh0, p["W_h"], activation)
@@ -193,12 +198,7 @@ def output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear") 
         >>> J.shape, J[0, 0].tolist()
         ((1, 1, 1, 2), [[3.0, 3.0]])
     """
-    check_choice("activation", activation, SLOPE_ACTIVATIONS)
-    check_choice("output", output, SLOPE_OUTPUTS)
-    dims = Dims()
-    xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
-    p = _params(dims, params)
+    _, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
     hs = _states(xs @ p["W_x"] + p["b"], h0, p["W_h"], activation)
     s = _derivative_from_output(activation, hs)                           # (T, N, H)
     J = np.einsum("ic,tni,di->tncd", p["W_y"], s, p["W_x"])
@@ -234,12 +234,7 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
         >>> bool(np.allclose(slow, fast))
         True
     """
-    check_choice("activation", activation, SLOPE_ACTIVATIONS)
-    check_choice("output", output, SLOPE_OUTPUTS)
-    dims = Dims()
-    xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
-    p = _params(dims, params)
+    dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh0 = None if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
     T, N, C = dims["T"], dims["N"], dims["C"]
