@@ -55,12 +55,9 @@ def case_line(case_result, hidden: bool, spec=None) -> str:
 def hidden_message(case_result, spec=None) -> str:
     """The sentence shown for a failed hidden case: fixed texts only."""
     diagnosis = case_result.diagnosis
-    mistakes = {m.id: m.message for m in getattr(spec, "mistakes", [])}
-    nonfinite = getattr(spec, "nonfinite", None)
-    if diagnosis in mistakes:
-        return mistakes[diagnosis]
-    if nonfinite and diagnosis == nonfinite[0]:
-        return nonfinite[1]
+    known = spec.messages if spec is not None else {}
+    if diagnosis in known:
+        return known[diagnosis]
     if diagnosis == "exception":
         return _exception_kind(case_result.message)
     if diagnosis in FIXED_MESSAGES:

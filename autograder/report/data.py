@@ -80,17 +80,9 @@ class ClassReport:
         return pairs[:n]
 
 
-def _mistake_messages(spec) -> dict[str, str]:
-    out = {m.id: m.message for m in getattr(spec, "mistakes", [])}
-    nonfinite = getattr(spec, "nonfinite", None)
-    if nonfinite:
-        out[nonfinite[0]] = nonfinite[1]
-    return out
-
-
 def summarize_question(spec, records: dict[str, dict]) -> QuestionSummary:
     """Scores and diagnoses of one graded function over the class."""
-    known = _mistake_messages(spec)
+    known = spec.messages
     scores, per_diag, case_count, messages, unanswered = {}, {}, Counter(), {}, []
     for student in sorted(records):
         rec = records[student]

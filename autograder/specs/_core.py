@@ -123,7 +123,12 @@ class Spec:
 
     @property
     def diagnoses(self) -> list[str]:
-        return [m.id for m in self.mistakes] + ([self.nonfinite[0]] if self.nonfinite else [])
+        return list(self.messages)
+
+    @property
+    def messages(self) -> dict[str, str]:
+        """Diagnosis id -> the fixed sentence of each recognised mistake (and of a non-finite answer)."""
+        return {m.id: m.message for m in self.mistakes} | (dict([self.nonfinite]) if self.nonfinite else {})
 
     def cases(self, seed: int, hidden: bool = True) -> list[Case]:
         """Visible cases (from :data:`PUBLIC_SEED`) followed, if ``hidden``, by hidden cases drawn from ``seed``."""
