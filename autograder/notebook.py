@@ -339,11 +339,6 @@ def rebuild(nb: dict | None, release: ReleaseNotebook, inv: CellInventory | None
     return out
 
 
-def cell_index(nb: dict) -> dict[str, int]:
-    """grade_id -> index in a rebuilt notebook (where every id appears once)."""
-    return {grade_id(c): i for i, c in enumerate(nb["cells"]) if grade_id(c)}
-
-
 # -- files beside the notebook ------------------------------------------------------------
 
 def _sha256(path: str) -> str:

@@ -23,11 +23,6 @@ def _ref_map_jacobian(W, x, activation):
     return linear_map_jacobian(W, x, activation)
 
 
-def _sigma_prime(activation, x):
-    from rnngrad.activations import activation_derivative
-    return activation_derivative(activation, x)
-
-
 def _pascanu(a, k, ref):
     W, x, activation = a
     if W.shape[0] != W.shape[1]:
