@@ -30,7 +30,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime
-import hashlib
 import json
 import multiprocessing
 import os
@@ -43,7 +42,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from dataclasses import dataclass, field
 
 from . import feedback, gradebook, notebook
-from .notebook import CodeUnit, NotebookError, ReleaseNotebook
+from .notebook import CodeUnit, NotebookError, ReleaseNotebook, file_sha256
 from .specs import CaseResult, Spec, specs_for
 
 #: After this many calls of one function that ended the worker, its other cases are not run.
@@ -197,14 +196,6 @@ def _valid_timestamp(text: str | None, result: SubmissionResult) -> str | None:
         result.notes.append("timestamp.txt does not hold a date; the submission time is left unset")
         return None
     return text
-
-
-def file_sha256(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return None
 
 
 # -- step 4: flags ------------------------------------------------------------------------

@@ -341,11 +341,15 @@ def rebuild(nb: dict | None, release: ReleaseNotebook, inv: CellInventory | None
 
 # -- files beside the notebook ------------------------------------------------------------
 
-def _sha256(path: str) -> str:
+def file_sha256(path: str) -> str | None:
+    """The sha256 of a file's bytes, or None when it cannot be read."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
     return h.hexdigest()
 
 
@@ -356,7 +360,7 @@ def release_manifest(release_dir: str) -> dict[str, str]:
         dirs[:] = [d for d in dirs if d not in IGNORED_DIRS]
         for name in files:
             full = os.path.join(root, name)
-            out[os.path.relpath(full, release_dir)] = _sha256(full)
+            out[os.path.relpath(full, release_dir)] = file_sha256(full)
     return out
 
 
@@ -384,7 +388,7 @@ def extra_files(submission_dir: str, manifest: dict[str, str], notebooks: list[s
             if os.path.islink(full) or not os.path.isfile(full):
                 out.append(rel + " (link)" if os.path.islink(full) else rel + " (special file)")
             elif rel in manifest:
-                if _sha256(full) != manifest[rel]:
+                if file_sha256(full) != manifest[rel]:
                     out.append(rel + " (modified)")
             else:
                 out.append(rel)
