@@ -8,7 +8,6 @@ from __future__ import annotations
 import inspect
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,11 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
 from _harness import (COURSE, GRADING_SEED, ROOT, answer_code, call, exec_namespace, import_rnncheck,  # noqa: E402
                       notebook_cells)
 
+from redteam import factory  # noqa: E402
+
 from autograder import fixtures
 from autograder.specs import PUBLIC_SEED, all_assignments, specs_for
 
 SETS = all_assignments()
-NBGRADER = Path(sys.executable).parent / "nbgrader"
 NB_KEYS = {"grade", "grade_id", "locked", "schema_version", "solution", "task"}
 
 
@@ -36,8 +36,7 @@ def _source(cell) -> str:
 
 
 def _nbgrader(args, cwd):
-    env = {**os.environ, "PATH": f"{NBGRADER.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([str(NBGRADER), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return factory.nbgrader(str(cwd), *args, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ drawn from the seed given to :meth:`Spec.cases`, which the instructor keeps secr
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np

@@ -16,14 +16,13 @@ import shutil
 import subprocess
 import sys
 
+from autograder.demo import RUN_STATE  # what a course run adds; never copied from the sources
+
 from .corpus import CORRECT, WRONG, Entry
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ASSIGNMENT = "ps1_softmax"
 TIMESTAMP = "2026-03-02 09:00:00.000000 UTC"
-# never copied from the repository's course folder: they belong to a course run, not to its sources
-_RUN_STATE = {"gradebook.db", "release", "submitted", "autograded", "feedback", "grading_log", "grades.csv",
-              "__pycache__", ".ipynb_checkpoints"}
 
 
 def nbgrader(course: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -41,7 +40,7 @@ def make_course(root: str, assignments: tuple[str, ...] = (ASSIGNMENT,)) -> str:
     """A fresh course directory under ``root`` with the given sets released."""
     course = os.path.join(root, "course")
     shutil.copytree(os.path.join(REPO, "assignments"), course,
-                    ignore=lambda d, names: [n for n in names if n in _RUN_STATE])
+                    ignore=lambda d, names: [n for n in names if n in RUN_STATE])
     for a in assignments:
         nbgrader(course, "generate_assignment", a, "--force")
     return course
