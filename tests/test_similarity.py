@@ -178,6 +178,17 @@ def test_behaviour_decides_between_a_copy_and_two_edits_of_one_solution():
     assert sim.similarity_flags(sources, [spec], records=differ) == []
 
 
+def test_known_mistake_solutions_of_one_function_are_near_copies_kept_apart_by_behaviour():
+    spec = spec_for("ps3_bptt", "char_lm_grad")
+    sources = {p.stem: p.read_text() for p in sorted((ROOT / "tests" / "mutants" / "ps3_bptt").glob("char_lm_grad__*.py"))
+               if "__ok_" not in p.stem}
+    assert len(sources) >= 3
+    assert {f.student for f in sim.similarity_flags(sources, [spec])} == set(sources)
+    records = {name: {"cases": {spec.grade_id: [{"case": "a", "passed": False, "diagnosis": name.split("__")[1]}]}}
+               for name in sources}
+    assert sim.similarity_flags(sources, [spec], records=records) == []
+
+
 def test_unparsable_cells_do_not_hide_the_others():
     source = "def broken(:\n    pass\n" + sim._CELL_MARK + LOOP_BPTT
     units = sim.function_units(source, ["rnn_backward", "broken"])
