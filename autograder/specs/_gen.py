@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["normal", "logits", "labels", "weights"]
+__all__ = ["normal", "logits", "labels", "weights", "rnn_params"]
 
 
 def normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -24,3 +24,8 @@ def labels(rng: np.random.Generator, *shape: int, C: int) -> np.ndarray:
 def weights(rng: np.random.Generator, n_in: int, n_out: int, gain: float = 1.0) -> np.ndarray:
     """(n_in, n_out) weights with variance gain^2 / n_in (so activations keep a steady size)."""
     return gain * rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+
+
+def rnn_params(W_x, W_h, b, W_y, b_y) -> dict:
+    """The parameter dict rnngrad's sequence models take, from the arguments the students' functions get."""
+    return {"W_x": W_x, "W_h": W_h, "b": b, "W_y": W_y, "b_y": b_y}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import CaseMaker, KnownMistake, Spec
-from ._gen import normal, weights
+from ._gen import normal, rnn_params, weights
 
 ASSIGNMENT = "ps3_bptt"
 
@@ -73,19 +73,15 @@ def _bptt_case(T, N, D, H, gain=1.2):
 
 
 # -------------------------------------------------------------------------------------- char model
-def _params(W_x, W_h, b, W_y, b_y):
-    return {"W_x": W_x, "W_h": W_h, "b": b, "W_y": W_y, "b_y": b_y}
-
-
 def _ref_char_lm(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
     from rnngrad.char_lm import char_lm_grad
-    loss, grads, _ = char_lm_grad(_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0)
+    loss, grads, _ = char_lm_grad(rnn_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0)
     return loss, grads
 
 
 def _ref_truncated(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
     from rnngrad.truncation import char_lm_truncated_grad
-    return char_lm_truncated_grad(_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0, k)[1]
+    return char_lm_truncated_grad(rnn_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0, k)[1]
 
 
 def _char_case(T, N, V, H, gain=1.0, k=None):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import CaseMaker, KnownMistake, Spec
-from ._gen import normal, weights
+from ._gen import normal, rnn_params, weights
 
 ASSIGNMENT = "ps5_sequence_slope"
 
@@ -62,19 +62,15 @@ def _jvp_case(T, N, D, H, gain=1.2):
     return make
 
 
-def _p(W_x, W_h, b, W_y, b_y):
-    return {"W_x": W_x, "W_h": W_h, "b": b, "W_y": W_y, "b_y": b_y}
-
-
 def _ref_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt):
     from rnngrad.forward_mode import sequence_slope
-    return sequence_slope(xs, h0, _p(W_x, W_h, b, W_y, b_y), dxs_dt, activation="sigmoid")[1]
+    return sequence_slope(xs, h0, rnn_params(W_x, W_h, b, W_y, b_y), dxs_dt, activation="sigmoid")[1]
 
 
 def _slope_naive(a, k, ref):
     from rnngrad.forward_mode import output_jacobian_at_step
     xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt = a
-    J = output_jacobian_at_step(xs, h0, _p(W_x, W_h, b, W_y, b_y), activation="sigmoid")
+    J = output_jacobian_at_step(xs, h0, rnn_params(W_x, W_h, b, W_y, b_y), activation="sigmoid")
     return np.einsum("tncd,tnd->tnc", J, dxs_dt)
 
 
