@@ -148,11 +148,12 @@ SPECS = [
         CaseMaker("long_hidden", _leaky_case(10, 3, 4, 0.7, gain=2.0), hidden=True),
     ], [
         KnownMistake("missing_leak",
-                     "The (1 - α) I term is missing: h_t keeps a share (1 - α) of h_{t-1} directly, which adds "
-                     "(1 - α) on the diagonal of d h_t / d h_{t-1}.", _leaky_wrong("missing_leak")),
+                     "The direct path is missing: h_t keeps a share of h_{t-1} as it is, and that share adds to "
+                     "d h_t / d h_{t-1} besides the path through tanh.", _leaky_wrong("missing_leak")),
         KnownMistake("missing_alpha",
-                     "The tanh path must be scaled by α: d h_t / d h_{t-1} = (1 - α) I + α diag(1 - u_t^2) W_h^T "
-                     "with u_t the tanh output (not h_t itself).", _leaky_wrong("missing_alpha")),
+                     "The path through tanh is not scaled by α: α multiplies the whole tanh term of h_t, so it "
+                     "multiplies that term's derivative too (whose tanh' is written with the tanh output, not with "
+                     "h_t).", _leaky_wrong("missing_alpha")),
         KnownMistake("transposed",
                      "Your Jacobians are transposed (denominator layout): row i should hold the derivatives of "
                      "h_t[i].", lambda a, k, ref: _swap(ref)),

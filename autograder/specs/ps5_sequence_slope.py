@@ -156,7 +156,7 @@ SPECS = [
     ], [
         KnownMistake("missing_hidden_path",
                      "Your tangent only has the direct effect h_{t-1} dW_h of each step. W_h also changed the "
-                     "previous state: dh_t = (1 - h_t^2) * (h_{t-1} dW_h + dh_{t-1} W_h).", _weight_no_hidden),
+                     "previous state, and that change reaches h_t through the recurrent weights.", _weight_no_hidden),
         KnownMistake("missing_diag", MISSING_DIAG, _weight_no_diag),
     ], signature="weight_tangent(xs, h0, W_x, W_h, b, dW_h) -> (T, N, H)"),
 ]
