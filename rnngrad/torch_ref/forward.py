@@ -10,7 +10,10 @@ import numpy as np
 import torch
 from torch.func import jacrev, jvp, vmap
 
-from ._common import T_ACTIVATIONS, resolve_device, to_numpy, to_tensor
+from .._validate import Dims, RnngradInputError, check_choice
+from ..forward_mode import SLOPE_ACTIVATIONS, SLOPE_OUTPUTS
+from ._common import T_ACTIVATIONS, checked_dict, checked_float, float_tensor, resolve_device, to_numpy
+from .rnn import checked_rnn
 
 __all__ = [
     "t_rnn_jvp",
@@ -19,19 +22,28 @@ __all__ = [
     "t_sequence_slope_feedback",
 ]
 
-_KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
+_SHAPES = {"W_x": ("D", "H"), "W_h": ("H", "H"), "b": ("H",), "W_y": ("H", "C"), "b_y": ("C",)}
 
 
 
-def _params(params, device):
-    return {k: to_tensor(params[k], device) for k in _KEYS}
+def _params(dims: Dims, params, device, D_letter: str = "D") -> dict:
+    """The model's parameter dict checked as in rnngrad.forward_mode (W_x has ``D_letter`` rows), as tensors."""
+    return checked_dict(dims, "params", params, dict(_SHAPES, W_x=(D_letter, "H")), device, quote='"')
 
 
 def _check(activation, output):
-    if activation not in ("tanh", "sigmoid"):
-        raise ValueError(f"activation: expected 'tanh' or 'sigmoid', got {activation!r}")
-    if output not in ("linear", "sigmoid"):
-        raise ValueError(f"output: expected 'linear' or 'sigmoid', got {output!r}")
+    check_choice("activation", activation, SLOPE_ACTIVATIONS)
+    check_choice("output", output, SLOPE_OUTPUTS)
+
+
+def _model_inputs(xs, h0, params, activation, output, device):
+    """The arguments shared by the slope functions, checked in the order of rnngrad.forward_mode."""
+    _check(activation, output)
+    dims = Dims()
+    xs = float_tensor(dims, "xs", xs, ("T", "N", "D"), device)
+    h0 = float_tensor(dims, "h0", h0, ("N", "H"), device)
+    dims.nonempty("T")  # the states of the T steps are stacked
+    return dims, xs, h0, _params(dims, params, device)
 
 
 def _states(xs, h0, W_x, W_h, b, activation):
@@ -70,8 +82,11 @@ def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
         [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
     """
     dev = resolve_device(device)
-    xs, h0, W_x, W_h, b, dxs = (to_tensor(a, dev) for a in (xs, h0, W_x, W_h, b, dxs))
-    dh0 = torch.zeros_like(h0) if dh0 is None else to_tensor(dh0, dev)
+    dims = Dims()
+    a = checked_rnn(dims, dev, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
+    xs, h0, W_x, W_h, b = (a[k] for k in ("xs", "h0", "W_x", "W_h", "b"))
+    dxs = float_tensor(dims, "dxs", dxs, ("T", "N", "D"), dev)
+    dh0 = torch.zeros_like(h0) if dh0 is None else float_tensor(dims, "dh0", dh0, ("N", "H"), dev)
     hs, dhs = jvp(lambda x, h: _states(x, h, W_x, W_h, b, "tanh"), (xs, h0), (dxs, dh0))
     return to_numpy(hs), to_numpy(dhs)
 
@@ -100,11 +115,10 @@ def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear",
         >>> dys.ravel().tolist()
         [2.0, 2.0]
     """
-    _check(activation, output)
     dev = resolve_device(device)
-    p = _params(params, dev)
-    xs, h0, dxs_dt = (to_tensor(a, dev) for a in (xs, h0, dxs_dt))
-    dh0 = torch.zeros_like(h0) if dh0_dt is None else to_tensor(dh0_dt, dev)
+    dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output, dev)
+    dxs_dt = float_tensor(dims, "dxs_dt", dxs_dt, ("T", "N", "D"), dev)
+    dh0 = torch.zeros_like(h0) if dh0_dt is None else float_tensor(dims, "dh0_dt", dh0_dt, ("N", "H"), dev)
 
     def model(x, h):
         return _readout(_states(x, h, p["W_x"], p["W_h"], p["b"], activation), p["W_y"], p["b_y"], output)
@@ -134,10 +148,8 @@ def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear"
         >>> t_output_jacobian_at_step(np.zeros((1, 1, 2)), np.zeros((1, 3)), p)[0, 0].tolist()
         [[3.0, 3.0]]
     """
-    _check(activation, output)
     dev = resolve_device(device)
-    p = _params(params, dev)
-    xs, h0 = to_tensor(xs, dev), to_tensor(h0, dev)
+    _, xs, h0, p = _model_inputs(xs, h0, params, activation, output, dev)
     sigma = T_ACTIVATIONS[activation]
     with torch.no_grad():
         hs = _states(xs, h0, p["W_x"], p["W_h"], p["b"], activation)
@@ -185,20 +197,32 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
         >>> dys.ravel().tolist()                  # step 2 also sees the slope 2 of y_1: 2 * (1 + 2)
         [2.0, 6.0]
     """
+    check_choice("feedback", feedback, ("observed", "predicted"))
     _check(activation, output)
-    if feedback not in ("observed", "predicted"):
-        raise ValueError(f"feedback: expected 'observed' or 'predicted', got {feedback!r}")
     dev = resolve_device(device)
-    p = _params(params, dev)
+    dims = Dims()
+    xs = float_tensor(dims, "xs", xs, ("T", "N", "D"), dev)
+    h0 = float_tensor(dims, "h0", h0, ("N", "H"), dev)
+    dims.nonempty("T")  # the outputs of the T steps are stacked
+    # bind C from W_y before reading W_x, whose rows must be D + C
+    if isinstance(params, dict) and "W_y" in params:
+        checked_float(dims, 'params["W_y"]', params["W_y"], ("H", "C"))
+    y_init = float_tensor(dims, "y_init", y_init, ("N", "C"), dev)
+    dims.sizes["D+C"] = dims["D"] + dims["C"]
+    dims.origin["D+C"] = "xs and y_init"
+    p = _params(dims, params, dev, D_letter="D+C")
     sigma = T_ACTIVATIONS[activation]
-    xs, y_init, h0, dxs_dt = (to_tensor(a, dev) for a in (xs, y_init, h0, dxs_dt))
+    dxs_dt = float_tensor(dims, "dxs_dt", dxs_dt, ("T", "N", "D"), dev)
     zeros = torch.zeros_like
-    dh0 = zeros(h0) if dh0_dt is None else to_tensor(dh0_dt, dev)
-    dy0 = zeros(y_init) if dy_init_dt is None else to_tensor(dy_init_dt, dev)
+    dh0 = zeros(h0) if dh0_dt is None else float_tensor(dims, "dh0_dt", dh0_dt, ("N", "H"), dev)
+    dy0 = zeros(y_init) if dy_init_dt is None else float_tensor(dims, "dy_init_dt", dy_init_dt, ("N", "C"), dev)
     T = xs.shape[0]
     if feedback == "observed":
-        obs = to_tensor(ys_observed, dev)
-        dobs = zeros(obs) if dys_observed_dt is None else to_tensor(dys_observed_dt, dev)
+        if ys_observed is None:
+            raise RnngradInputError('ys_observed: required when feedback="observed", got None')
+        obs = float_tensor(dims, "ys_observed", ys_observed, ("T", "N", "C"), dev)
+        dobs = zeros(obs) if dys_observed_dt is None else float_tensor(dims, "dys_observed_dt", dys_observed_dt,
+                                                                         ("T", "N", "C"), dev)
     else:
         obs = torch.zeros((T, y_init.shape[0], y_init.shape[1]), dtype=xs.dtype, device=dev)
         dobs = zeros(obs)

@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from torch.func import jacfwd, jacrev, vmap
 
-from ._common import T_ACTIVATIONS, resolve_device, to_numpy, to_tensor
-from .rnn import rnn_forward_tensor, t_rnn_forward
+from .._validate import Dims, check_choice
+from ..two_state_cell import TWO_STATE_ACTIVATIONS, TWO_STATE_VARIANTS
+from ._common import T_ACTIVATIONS, float_tensor, resolve_device, to_numpy
+from .rnn import checked_rnn, rnn_forward_tensor, t_rnn_forward
 
 __all__ = [
     "T_ACTIVATIONS",
@@ -30,8 +32,9 @@ __all__ = [
     "t_two_state_input_jacobian",
 ]
 
-def _tensors(device, *arrays):
-    return [to_tensor(a, device) for a in arrays]
+def _rnn_tensors(device, **arrays) -> list:
+    """The RNN's arguments checked as in rnngrad.rnn (letters of ``RNN_LETTERS``), as tensors in the order given."""
+    return list(checked_rnn(Dims(), resolve_device(device), **arrays).values())
 
 
 def _rnn_cell(x, h, W_x, W_h, b):
@@ -77,7 +80,7 @@ def t_step_jacobian(x, h_prev, W_x, W_h, b, device=None) -> np.ndarray:
         >>> J.shape, bool(np.allclose(J[0], np.eye(3)))
         ((2, 3, 3), True)
     """
-    x, h_prev, W_x, W_h, b = _tensors(resolve_device(device), x, h_prev, W_x, W_h, b)
+    x, h_prev, W_x, W_h, b = _rnn_tensors(device, x=x, h_prev=h_prev, W_x=W_x, W_h=W_h, b=b)
     jac = vmap(jacrev(_rnn_cell, argnums=1), in_dims=(0, 0, None, None, None))
     return to_numpy(jac(x, h_prev, W_x, W_h, b))
 
@@ -105,7 +108,7 @@ def t_step_jacobians(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> J.shape
         (4, 2, 5, 5)
     """
-    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _rnn_tensors(device, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
     with torch.no_grad():
         hs = rnn_forward_tensor(xs, h0, W_x, W_h, b)
     h_prev = torch.cat([h0[None], hs[:-1]])
@@ -150,7 +153,7 @@ def t_jacobian_products(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> P.shape
         (4, 2, 5, 5)
     """
-    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _rnn_tensors(device, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
     T, N, H = xs.shape[0], h0.shape[0], h0.shape[1]
     deltas = torch.zeros((T, H), dtype=h0.dtype, device=h0.device)
     jac = jacrev(_perturbed_run, argnums=0)                                     # (H, T, H) per row
@@ -185,7 +188,7 @@ def t_jacobians_from_start(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> Q[:, 0, 0, 0].tolist()                # tanh'(0) = 1: powers of 0.5
         [0.5, 0.25, 0.125]
     """
-    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _rnn_tensors(device, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
     return to_numpy(_t_from_start(xs, h0, W_x, W_h, b).permute(1, 0, 2, 3))
 
 
@@ -208,7 +211,7 @@ def t_singular_values_over_time(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         >>> S[:, 0].tolist()
         [[0.5, 0.25], [0.25, 0.0625]]
     """
-    xs, h0, W_x, W_h, b = _tensors(resolve_device(device), xs, h0, W_x, W_h, b)
+    xs, h0, W_x, W_h, b = _rnn_tensors(device, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
     Q = _t_from_start(xs, h0, W_x, W_h, b).permute(1, 0, 2, 3)
     return to_numpy(torch.linalg.svdvals(Q))
 
@@ -226,10 +229,20 @@ def _two_state(x, h_prev, c_prev, W_h, b, W_o, activation, variant):
 
 
 def _check(activation, variant):
-    if activation not in ("relu", "identity", "sigmoid", "tanh"):
-        raise ValueError(f"activation: expected relu, identity, sigmoid or tanh, got {activation!r}")
-    if variant not in ("after", "inside"):
-        raise ValueError(f"variant: expected 'after' or 'inside', got {variant!r}")
+    check_choice("activation", activation, TWO_STATE_ACTIVATIONS)
+    check_choice("variant", variant, TWO_STATE_VARIANTS)
+
+
+_TWO_STATE_LETTERS = {"x": ("N", "D"), "xs": ("T", "N", "D"), "h_prev": ("N", "H"), "c_prev": ("N", "H"),
+                      "h0": ("N", "H"), "c0": ("N", "H"), "W_h": ("H", "H"), "b": ("H",), "W_o": ("D", "H")}
+
+
+def _two_state_tensors(device, **arrays) -> list:
+    """The two-state cell's arguments checked as in rnngrad.two_state_cell, as tensors in the order given."""
+    dims, dev = Dims(), resolve_device(device)
+    out = [float_tensor(dims, k, v, _TWO_STATE_LETTERS[k], dev) for k, v in arrays.items()]
+    dims.nonempty("T")  # a sequence's steps are stacked
+    return out
 
 
 def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside", device=None):
@@ -254,7 +267,7 @@ def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant=
         [[0.5, 1.5]]
     """
     _check(activation, variant)
-    args = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
+    args = _two_state_tensors(device, x=x, h_prev=h_prev, c_prev=c_prev, W_h=W_h, b=b, W_o=W_o)
     return tuple(to_numpy(v) for v in _two_state(*args, activation, variant))
 
 
@@ -280,7 +293,7 @@ def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="ins
         (3, 1, 2)
     """
     _check(activation, variant)
-    xs, h, c, W_h, b, W_o = _tensors(resolve_device(device), xs, h0, c0, W_h, b, W_o)
+    xs, h, c, W_h, b, W_o = _two_state_tensors(device, xs=xs, h0=h0, c0=c0, W_h=W_h, b=b, W_o=W_o)
     outs = []
     for t in range(xs.shape[0]):
         o, h, c = _two_state(xs[t], h, c, W_h, b, W_o, activation, variant)
@@ -311,7 +324,8 @@ def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
     """
     _check(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _two_state_tensors(device, x=x, h_prev=h_prev, c_prev=c_prev, W_h=W_h, b=b,
+                                                         W_o=W_o)
     H = h_prev.shape[1]
 
     def state(x_row, s_row):
@@ -345,7 +359,8 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
         [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
     """
     _check(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _two_state_tensors(device, x=x, h_prev=h_prev, c_prev=c_prev, W_h=W_h, b=b,
+                                                         W_o=W_o)
     H = h_prev.shape[1]
 
     def output(x_row, s_row):
@@ -378,7 +393,8 @@ def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         ((1, 2, 3), 0.25)
     """
     _check(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _tensors(resolve_device(device), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _two_state_tensors(device, x=x, h_prev=h_prev, c_prev=c_prev, W_h=W_h, b=b,
+                                                         W_o=W_o)
 
     def output(x_row, h_row, c_row):
         return _two_state(x_row, h_row, c_row, W_h, b, W_o, activation, variant)[0]

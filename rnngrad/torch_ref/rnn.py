@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._common import resolve_device, to_numpy, to_tensor
+from .._validate import Dims, DTypeError, positive_int
+from ..char_lm import _PARAM_SHAPES as _LM_SHAPES
+from ._common import checked_dict, float_tensor, host_array, resolve_device, to_numpy, to_tensor
 
 __all__ = [
     "rnn_forward_tensor", "t_rnn_forward", "t_rnn_step_backward", "t_rnn_backward",
@@ -23,8 +25,24 @@ _LM_KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
 
 
 
+#: shape letters of the RNN's arguments, as in rnngrad.rnn
+RNN_LETTERS = {"xs": ("T", "N", "D"), "x": ("N", "D"), "h0": ("N", "H"), "h_prev": ("N", "H"), "dh": ("N", "H"),
+               "dhs": ("T", "N", "H"), "W_x": ("D", "H"), "W_h": ("H", "H"), "b": ("H",)}
+
+
+def checked_rnn(dims: Dims, device, **arrays) -> dict:
+    """Each keyword argument checked against its letters in :data:`RNN_LETTERS` (in the order given) as a tensor.
+
+    A sequence (an argument with the letter T) must have at least one step: the torch
+    loops stack their T states, which needs one.
+    """
+    out = {k: float_tensor(dims, k, v, RNN_LETTERS[k], device) for k, v in arrays.items()}
+    dims.nonempty("T")
+    return out
+
+
 def _leaves(arrays: dict, device) -> dict:
-    """Fresh float64 leaf tensors that require grad, one per entry."""
+    """Fresh float64 leaf tensors that require grad, one per entry (entries already checked)."""
     return {k: to_tensor(v, device).detach().clone().requires_grad_(True) for k, v in arrays.items()}
 
 
@@ -80,7 +98,8 @@ def t_rnn_forward(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
         (5, 2, 4)
     """
     dev = resolve_device(device)
-    return to_numpy(rnn_forward_tensor(*(to_tensor(a, dev) for a in (xs, h0, W_x, W_h, b))))
+    a = checked_rnn(Dims(), dev, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
+    return to_numpy(rnn_forward_tensor(a["xs"], a["h0"], a["W_x"], a["W_h"], a["b"]))
 
 
 def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
@@ -104,9 +123,11 @@ def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
         ((3, 4), (2, 4))
     """
     dev = resolve_device(device)
-    v = _leaves({"x": x, "h_prev": h_prev, "W_x": W_x, "W_h": W_h, "b": b}, dev)
+    a = checked_rnn(Dims(), dev, dh=dh, x=x, h_prev=h_prev, W_x=W_x, W_h=W_h, b=b)
+    dh = a.pop("dh")
+    v = _leaves(a, dev)
     h = torch.tanh(v["x"] @ v["W_x"] + v["h_prev"] @ v["W_h"] + v["b"])
-    (h * to_tensor(dh, dev)).sum().backward()
+    (h * dh).sum().backward()
     return _grads(v)
 
 
@@ -131,9 +152,11 @@ def t_rnn_backward(dhs, xs, h0, W_x, W_h, b, device=None) -> dict:
         ((5, 2, 3), (2, 4), (4, 4))
     """
     dev = resolve_device(device)
-    v = _leaves({"xs": xs, "h0": h0, "W_x": W_x, "W_h": W_h, "b": b}, dev)
+    a = checked_rnn(Dims(), dev, dhs=dhs, xs=xs, h0=h0, W_x=W_x, W_h=W_h, b=b)
+    dhs = a.pop("dhs")
+    v = _leaves(a, dev)
     hs = rnn_forward_tensor(v["xs"], v["h0"], v["W_x"], v["W_h"], v["b"])
-    (hs * to_tensor(dhs, dev)).sum().backward()
+    (hs * dhs).sum().backward()
     return _grads(v)
 
 
@@ -149,14 +172,21 @@ def _step_losses(hs: torch.Tensor, targets: torch.Tensor, W_y: torch.Tensor, b_y
 
 
 def _lm_inputs(params, inputs, targets, h0, device):
+    """Check the arguments as :func:`rnngrad.char_lm_loss` does; return leaves, one-hot inputs, targets and N."""
     dev = resolve_device(device)
-    v = _leaves({k: params[k] for k in _LM_KEYS}, dev)
-    inputs = torch.as_tensor(np.asarray(inputs), dtype=torch.int64, device=dev)
-    targets = torch.as_tensor(np.asarray(targets), dtype=torch.int64, device=dev)
-    N, H = inputs.shape[1], v["W_h"].shape[0]
-    h0 = np.zeros((N, H)) if h0 is None else h0
+    dims = Dims()
+    v = _leaves(checked_dict(dims, "params", params, {k: _LM_SHAPES[k] for k in _LM_KEYS}, dev,
+                             error=DTypeError), dev)
+    V = dims["V"]
+    inputs = dims.int_array("inputs", host_array("inputs", inputs), ("T", "N"), low=0, high=V)
+    targets = dims.int_array("targets", host_array("targets", targets), ("T", "N"), low=0, high=V)
+    dims.nonempty("T", "N")  # the loss is a mean over the batch of a sum over at least one step
+    inputs = torch.as_tensor(inputs, device=dev)
+    targets = torch.as_tensor(targets, device=dev)
+    N, H = dims["N"], dims["H"]
+    h0 = np.zeros((N, H)) if h0 is None else float_tensor(dims, "h0", h0, ("N", "H"), dev)
     v["h0"] = to_tensor(h0, dev).detach().clone().requires_grad_(True)
-    return v, _one_hot(inputs, v["W_x"].shape[0]), targets, N
+    return v, _one_hot(inputs, V), targets, N
 
 
 def t_char_lm_loss(params, inputs, targets, h0=None, device=None) -> float:
@@ -238,6 +268,7 @@ def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None)
         >>> bool(np.allclose(t_char_lm_truncated_grad(*args, k=6)[1]["h0"], t_char_lm_grad(*args)[1]["h0"]))
         True
     """
+    k = positive_int("k", k)
     v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
     with torch.no_grad():
         hs_full = rnn_forward_tensor(xs, v["h0"], v["W_x"], v["W_h"], v["b"])
@@ -280,6 +311,7 @@ def t_char_lm_chunked_grad(params, inputs, targets, h0=None, k=1, device=None) -
         >>> bool(np.allclose(t_char_lm_chunked_grad(*args, k=5)[1]["W_h"], t_char_lm_grad(*args)[1]["W_h"]))
         True
     """
+    k = positive_int("k", k)
     v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
     h, chunks = v["h0"], []
     for start in range(0, xs.shape[0], k):

@@ -12,13 +12,26 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._common import T_ACTIVATIONS, resolve_device, to_numpy, to_tensor
+from .._validate import Dims, DTypeError, RnngradInputError, ShapeError, check_choice
+from ..activations import ACTIVATIONS
+from ..cross_entropy import REDUCTIONS, _lead_letters
+from ..softmax import _axis
+from ._common import T_ACTIVATIONS, checked_float, float_tensor, host_array, resolve_device, to_numpy, to_tensor
 
 __all__ = [
     "t_softmax", "t_log_softmax", "t_softmax_jacobian", "t_softmax_vjp", "t_cross_entropy",
     "t_linear_map_jacobian", "t_batched_matmul_jacobian", "t_batched_matmul_jacobian_wrt_W",
 ]
 
+
+def _logits(logits, device) -> torch.Tensor:
+    """Checked logits (..., C), at least one axis and one class, as in :func:`rnngrad.softmax`."""
+    z = checked_float(Dims(), "logits", logits, None)
+    if z.ndim == 0:
+        raise ShapeError("logits: expected at least 1 axis (..., C), got a scalar with shape ()")
+    if z.shape[-1] == 0:
+        raise ShapeError(f"logits: expected at least one class on the last axis, got shape {tuple(z.shape)}")
+    return to_tensor(z, resolve_device(device)).detach()
 
 
 def t_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
@@ -37,7 +50,8 @@ def t_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
         >>> t_softmax(np.array([1e4, 0.0])).tolist()
         [1.0, 0.0]
     """
-    return to_numpy(torch.softmax(to_tensor(logits, resolve_device(device)), dim=axis))
+    z = _logits(logits, device)
+    return to_numpy(torch.softmax(z, dim=_axis(axis, z.ndim)))
 
 
 def t_log_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
@@ -56,7 +70,8 @@ def t_log_softmax(logits, axis: int = -1, device=None) -> np.ndarray:
         >>> t_log_softmax(np.array([1e4, 0.0])).tolist()
         [0.0, -10000.0]
     """
-    return to_numpy(torch.log_softmax(to_tensor(logits, resolve_device(device)), dim=axis))
+    z = _logits(logits, device)
+    return to_numpy(torch.log_softmax(z, dim=_axis(axis, z.ndim)))
 
 
 def t_softmax_jacobian(logits, device=None) -> np.ndarray:
@@ -74,12 +89,11 @@ def t_softmax_jacobian(logits, device=None) -> np.ndarray:
         >>> t_softmax_jacobian(np.zeros((5, 3))).shape
         (5, 3, 3)
     """
-    z = to_tensor(logits, resolve_device(device))
+    z = _logits(logits, device)
+    z = checked_float(Dims(), "logits", z, ("C",) if z.ndim == 1 else ("N", "C"), finite=False)
     jac = torch.func.jacrev(lambda row: torch.softmax(row, dim=-1))
     if z.ndim == 1:
         return to_numpy(jac(z))
-    if z.ndim != 2:
-        raise ValueError(f"logits: expected (C,) or (N, C), got shape {tuple(z.shape)}")
     return to_numpy(torch.func.vmap(jac)(z))
 
 
@@ -101,8 +115,12 @@ def t_softmax_vjp(logits, v, device=None) -> np.ndarray:
         True
     """
     dev = resolve_device(device)
-    _, pullback = torch.func.vjp(lambda z: torch.softmax(z, dim=-1), to_tensor(logits, dev))
-    (g,) = pullback(to_tensor(v, dev))
+    z = _logits(logits, dev)
+    v = float_tensor(Dims(), "v", v, None, dev)
+    if v.shape != z.shape:
+        raise ShapeError(f"v: expected the shape of logits {tuple(z.shape)}, got {tuple(v.shape)}")
+    _, pullback = torch.func.vjp(lambda z: torch.softmax(z, dim=-1), z)
+    (g,) = pullback(v)
     return to_numpy(g)
 
 
@@ -131,17 +149,46 @@ def t_cross_entropy(logits, labels, mask=None, reduction: str = "mean", device=N
         (True, (2, 4))
     """
     dev = resolve_device(device)
-    z = to_tensor(logits, dev).clone().requires_grad_(True)
-    C = z.shape[-1]
-    rows = z.reshape(-1, C)
-    labels_np = np.asarray(labels)
-    if labels_np.dtype.kind in "iu":
-        target = torch.as_tensor(labels_np.reshape(-1), dtype=torch.int64, device=dev)
+    check_choice("reduction", reduction, REDUCTIONS)
+    dims = Dims()
+    z = checked_float(dims, "logits", logits, None)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ShapeError(f"logits: expected shape (..., C) with at least one class, got {tuple(z.shape)}")
+    lead = _lead_letters(z.ndim - 1)
+    checked_float(dims, "logits", z, lead + ("C",), finite=False)
+    C = dims["C"]
+    lab = host_array("labels", labels) if isinstance(labels, torch.Tensor) and not labels.is_floating_point() \
+        else labels
+    kind = lab.dtype.kind if isinstance(lab, np.ndarray) else "f" if isinstance(lab, torch.Tensor) \
+        else np.asarray(lab).dtype.kind
+    if kind in "iu":
+        lab = np.asarray(lab)
+        if lab.shape == tuple(z.shape):
+            raise DTypeError(f"labels: with the shape of logits {tuple(z.shape)} (one row per position) expected "
+                             f"float label weights, got dtype {lab.dtype}; integer labels are class indices of "
+                             f"shape {tuple(z.shape[:-1])}")
+        target = torch.as_tensor(dims.int_array("labels", lab, lead, low=0, high=C).reshape(-1), device=dev)
+    elif kind == "f":
+        if np.ndim(lab) == z.ndim - 1:
+            raise DTypeError(f"labels: with shape {tuple(np.shape(lab))} (one per position) expected integer class "
+                             f"indices, got dtype {getattr(lab, 'dtype', 'float')}; float labels need the class "
+                             f"axis, shape {tuple(z.shape)}")
+        y = float_tensor(dims, "labels", lab, lead + ("C",), dev)
+        if bool((y < 0).any()):
+            raise RnngradInputError(f"labels: expected non-negative label weights, got minimum {float(y.min())!r}")
+        target = y.reshape(-1, C)
     else:
-        target = to_tensor(labels_np, dev).reshape(-1, C)
+        raise DTypeError(f"labels: expected integer class indices (...) or float label weights (..., C), "
+                         f"got dtype {np.asarray(lab).dtype}")
+    keep = None if mask is None else dims.bool_array("mask", host_array("mask", mask), lead)
+    if reduction == "mean" and keep is not None and not keep.any():
+        raise RnngradInputError("mask: every position is masked out, so reduction='mean' would divide by zero; "
+                                "pass a mask with at least one True entry or use reduction='sum'")
+    z = to_tensor(z, dev).detach().clone().requires_grad_(True)
+    rows = z.reshape(-1, C)
     per_position = F.cross_entropy(rows, target, reduction="none")
-    if mask is not None:
-        keep = torch.as_tensor(np.asarray(mask).reshape(-1).astype(bool), device=dev)
+    if keep is not None:
+        keep = torch.as_tensor(keep.reshape(-1), device=dev)
         per_position = torch.where(keep, per_position, torch.zeros_like(per_position))
         count = keep.sum()
     else:
@@ -170,11 +217,16 @@ def t_linear_map_jacobian(W, pre, activation: str = "tanh", device=None) -> np.n
         >>> t_linear_map_jacobian(np.ones((3, 2)), np.zeros(2)).shape
         (3, 2)
     """
+    check_choice("activation", activation, ACTIVATIONS)
     dev = resolve_device(device)
-    Wt = to_tensor(W, dev)
+    dims = Dims()
+    Wt = float_tensor(dims, "W", W, ("M", "H"), dev)
+    x = checked_float(Dims(), "pre", pre, None)
+    if x.ndim not in (1, 2):
+        raise ShapeError(f"pre: expected (H,) or (N, H), got {x.ndim} axes with shape {tuple(x.shape)}")
+    x = float_tensor(dims, "pre", x, ("N", "H")[-x.ndim:], dev, finite=False)
     sigma = T_ACTIVATIONS[activation]
     jac = torch.func.jacrev(lambda x: Wt @ sigma(x))
-    x = to_tensor(pre, dev)
     return to_numpy(jac(x) if x.ndim == 1 else torch.func.vmap(jac)(x))
 
 
@@ -195,8 +247,10 @@ def t_batched_matmul_jacobian(h, W, device=None) -> np.ndarray:
         (3, 4, 3, 2)
     """
     dev = resolve_device(device)
-    Wt = to_tensor(W, dev)
-    return to_numpy(torch.func.jacrev(lambda x: x @ Wt)(to_tensor(h, dev)))
+    dims = Dims()
+    ht = float_tensor(dims, "h", h, ("N", "H"), dev)
+    Wt = float_tensor(dims, "W", W, ("H", "K"), dev)
+    return to_numpy(torch.func.jacrev(lambda x: x @ Wt)(ht))
 
 
 def t_batched_matmul_jacobian_wrt_W(h, W, device=None) -> np.ndarray:
@@ -216,5 +270,7 @@ def t_batched_matmul_jacobian_wrt_W(h, W, device=None) -> np.ndarray:
         (3, 4, 2, 4)
     """
     dev = resolve_device(device)
-    ht = to_tensor(h, dev)
-    return to_numpy(torch.func.jacrev(lambda w: ht @ w)(to_tensor(W, dev)))
+    dims = Dims()
+    ht = float_tensor(dims, "h", h, ("N", "H"), dev)
+    Wt = float_tensor(dims, "W", W, ("H", "K"), dev)
+    return to_numpy(torch.func.jacrev(lambda w: ht @ w)(Wt))
