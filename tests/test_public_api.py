@@ -5,7 +5,7 @@
    names every parameter (and gives the shape of every array argument), a ``Returns:`` section
    and an ``Example:`` whose doctest ends with a checked value (an expected output or an
    ``assert``). Dataclasses describe their fields under ``Attributes:``.
-2. Bad input: for every public numpy function, the table ``CALLS`` below builds valid arguments
+2. Bad input: for every public function, the table ``CALLS`` below builds valid arguments
    and declares the shape letters of every array argument. For each float-array argument in turn
    the test passes it as an integer array and as an object array, puts a NaN and an infinity into
    it, gives it an extra axis and changes each size it shares with another argument; every one of
@@ -17,6 +17,11 @@
    IndexError or a division by zero).
 3. Purity and precision: a valid call leaves every input array (and dict of arrays) unchanged,
    and every float array in the result is float64, also when the inputs are float32.
+4. The torch counterparts in ``rnngrad.torch_ref`` have entries in ``CALLS`` too (the checks of 2
+   and 3 apply to them as they are), and the same arguments given as tensors on the default
+   device give the same results, while integer tensors, NaN in a tensor or a tensor with an extra
+   axis get the named errors. Only the conversion helpers and the tensor building block listed in
+   ``TORCH_UNCHECKED`` (each with its reason) are without an entry.
 
 A public function without an entry in ``CALLS`` fails ``test_every_public_function_has_an_entry``;
 a new topic module not listed in ``TOPIC_MODULES`` fails ``test_every_topic_module_is_listed``.
