@@ -3,7 +3,7 @@
 nbgrader's feedback converter reads ``autograded/<student>/<assignment>/<assignment>.ipynb``
 and the gradebook, and renders each cell with its score and comment. This module writes that
 notebook: the submission rebuilt around the released cells (see
-:func:`autograder.notebook.rebuild`), a summary cell at the top, and in every test cell an
+:func:`autograder.autograded.rebuild`), a summary cell at the top, and in every test cell an
 output listing each case's verdict and the recognised mistake, followed by the points as the
 cell's result (which is how nbgrader shows partial credit).
 

@@ -27,29 +27,22 @@ feedback, and the grading log (whose presence marks the submission as done for a
 """
 from __future__ import annotations
 
-import ast
 import contextlib
 import datetime
-import json
 import multiprocessing
 import os
 import secrets
-import shutil
-import stat
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from . import feedback, gradebook, notebook
-from .notebook import CodeUnit, NotebookError, ReleaseNotebook, file_sha256
+from . import answer_code, autograded, feedback, gradebook, notebook
+from .integrity import static_flags, structure_flags
+from .notebook import NotebookError, ReleaseNotebook
+from .run import run_cases
+from .snapshot import extra_files, file_sha256, read_timestamp, release_manifest, snapshot, valid_timestamp
 from .specs import CaseResult, Spec, specs_for
-
-#: After this many calls of one function that ended the worker, its other cases are not run.
-CRASHES_PER_FUNCTION = 2
-#: A submission folder larger than this (or with more files) is not copied in full.
-MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
-MAX_SNAPSHOT_FILES = 500
 
 
 @dataclass
@@ -130,7 +123,7 @@ def load_course(course_root: str, assignment: str) -> Course:
     return Course(root=root, assignment=assignment, db_url=cd.db_url, course_id=cd.course_id,
                   submitted_dir=os.path.join(root, cd.submitted_directory),
                   autograded_dir=os.path.join(root, cd.autograded_directory),
-                  release=release, release_manifest=notebook.release_manifest(release_dir), specs=specs)
+                  release=release, release_manifest=release_manifest(release_dir), specs=specs)
 
 
 def list_students(course: Course) -> list[str]:
@@ -139,233 +132,6 @@ def list_students(course: Course) -> list[str]:
     return sorted(s for s in os.listdir(course.submitted_dir)
                   if not s.startswith(".") and os.path.isdir(course.submission_dir(s))
                   and not os.path.islink(os.path.join(course.submitted_dir, s)))
-
-
-# -- step 1: snapshot ---------------------------------------------------------------------
-
-def snapshot(src: str, dest: str) -> tuple[list[str], list[str]]:
-    """Copy regular files and folders of ``src`` into ``dest`` without following links.
-
-    Links, devices and pipes are not copied; they are returned (as relative paths with
-    " (link)" or " (special file)") for the extra-files check. The copy stops at
-    MAX_SNAPSHOT_BYTES / MAX_SNAPSHOT_FILES. Returns (notes, left out).
-    """
-    notes, left_out, total, count = [], [], 0, 0
-    for root, dirs, files in os.walk(src):
-        rel = os.path.relpath(root, src)
-        os.makedirs(os.path.join(dest, rel), exist_ok=True)
-        for d in list(dirs):
-            if os.path.islink(os.path.join(root, d)):
-                left_out.append(os.path.normpath(os.path.join(rel, d)) + " (link)")
-                dirs.remove(d)
-        for name in files:
-            full = os.path.join(root, name)
-            st = os.lstat(full)
-            if not stat.S_ISREG(st.st_mode):
-                kind = " (link)" if stat.S_ISLNK(st.st_mode) else " (special file)"
-                left_out.append(os.path.normpath(os.path.join(rel, name)) + kind)
-                continue
-            count += 1
-            total += st.st_size
-            if count > MAX_SNAPSHOT_FILES or total > MAX_SNAPSHOT_BYTES:
-                notes.append("the submission folder is too large; only part of it was read")
-                return notes, left_out
-            shutil.copyfile(full, os.path.join(dest, rel, name), follow_symlinks=False)
-    return notes, left_out
-
-
-def read_timestamp(folder: str) -> str | None:
-    """nbgrader's timestamp.txt (one line), or None."""
-    try:
-        with open(os.path.join(folder, "timestamp.txt")) as fh:
-            text = fh.read(200).strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return text or None
-
-
-def _valid_timestamp(text: str | None, result: SubmissionResult) -> str | None:
-    """The timestamp if nbgrader can parse it (it ends up in the gradebook), else None with a note."""
-    if text is None:
-        return None
-    from nbgrader.utils import parse_utc
-
-    try:
-        parse_utc(text)
-    except Exception:  # the file travels with the submission: any content is possible
-        result.notes.append("timestamp.txt does not hold a date; the submission time is left unset")
-        return None
-    return text
-
-
-# -- step 4: flags ------------------------------------------------------------------------
-
-def static_flags(units: list[CodeUnit]) -> list[str]:
-    """Integrity flags from the sandbox package's static analysis of the student's cells,
-    as ``"<code>: <cell>, line <n>: <reason>"``.
-
-    Each student cell is analysed after the import lines of the released set-up cells (so that
-    ``np`` is known to be numpy when a cell assigns ``np.allclose``); flags on those lines are
-    dropped and the line numbers are the cell's own.
-    """
-    import re
-
-    from .sandbox import static_flags as analyse
-
-    imports = _release_imports(units)
-    offset = imports.count("\n")
-    flags = []
-    for unit in units:
-        if not unit.from_student:
-            continue
-        for flag in analyse(imports + unit.source):
-            m = re.match(r"line (\d+):", flag.message)
-            if m and int(m.group(1)) <= offset:
-                continue
-            message = (f"line {int(m.group(1)) - offset}:" + flag.message[m.end():]) if m else flag.message
-            text = f"{flag.code}: {unit.label}, {message}"
-            if text not in flags:
-                flags.append(text)
-    return flags
-
-
-def _release_imports(units: list[CodeUnit]) -> str:
-    """The top-level import statements of the released (not student) cells, one per line."""
-    lines = []
-    for unit in units:
-        if unit.from_student:
-            continue
-        try:
-            tree = ast.parse(unit.source)
-        except (SyntaxError, ValueError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                lines.append(ast.unparse(node))
-    return "".join(line + "\n" for line in lines)
-
-
-def structure_flags(inv) -> list[str]:
-    """Edited read-only cells are restored, and also reported: nobody edits them by accident."""
-    return [f"edited_locked_cell: read-only cell '{gid}' was changed in the submission"
-            for gid in inv.edited_locked]
-
-
-def defined_names(units: list[CodeUnit]) -> set[str]:
-    """Names bound at the top level of the student's cells (parsed, never run)."""
-    names: set[str] = set()
-    for unit in units:
-        try:
-            tree = ast.parse(unit.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return names
-
-
-# -- step 5: run --------------------------------------------------------------------------
-
-def loader_source(units: list[CodeUnit]) -> str:
-    """The program the sandbox loads: each cell compiled and run on its own, in order, so a cell
-    that fails (a typo, a removed ``from rnncheck import check``) does not stop the others.
-    The cells travel as a JSON string literal: no student text is ever pasted into code."""
-    cells = json.dumps([[u.label, u.source, u.from_student] for u in units])
-    return (
-        "import json as _grader_json\n"
-        f"_grader_cells = _grader_json.loads({cells!r})\n"
-        "_grader_load_errors = []\n"
-        "for _grader_label, _grader_src, _grader_own in _grader_cells:\n"
-        "    try:\n"
-        "        exec(compile(_grader_src, '<' + _grader_label + '>', 'exec'), globals())\n"
-        "    except BaseException as _grader_exc:  # one failing cell must not hide the others\n"
-        "        if _grader_own:\n"
-        "            _grader_load_errors.append(_grader_label + ': ' + type(_grader_exc).__name__\n"
-        "                                       + ': ' + str(_grader_exc)[:200])\n"
-        "def _grader_report():\n"
-        "    return _grader_json.dumps(_grader_load_errors[:20])\n"
-    )
-
-
-def run_cases(course: Course, units: list[CodeUnit], seed: int, make_sandbox,
-              result: SubmissionResult) -> None:
-    """Call every graded function on every case in the sandbox; judge each value here.
-
-    The sandbox restarts a crashed or timed-out worker by itself (reloading the code); after a
-    timeout (or CRASHES_PER_FUNCTION crashes) the remaining cases of that function are not run,
-    so one endless loop costs one time limit, and the worker's restarts are kept for the other
-    functions.
-    """
-    own = defined_names([u for u in units if u.from_student])
-    with make_sandbox(loader_source(units)) as sb:
-        _collect_load_errors(sb, result)
-        for spec in course.specs:
-            outcomes: list[CaseResult] = []
-            skip = None
-            if sb.load_error:
-                skip = ("not run: your code could not be loaded (see the problems above)", "load_failed")
-            elif spec.function not in own:
-                skip = (f"{spec.function} is not defined in your answer cells", "missing_function")
-            crashes = 0
-            for case in spec.cases(seed, hidden=True):
-                if skip is not None:
-                    outcomes.append(CaseResult(case.name, 0.0, case.points, False, *skip))
-                    continue
-                call = sb.call(spec.function, list(case.args), dict(case.kwargs))
-                if not call.sandboxed:
-                    raise RuntimeError("a result came from an unsandboxed worker; it cannot be recorded")
-                try:
-                    outcome = spec.evaluate(case, call)
-                except Exception as exc:  # a value the comparison cannot handle: no points, say so
-                    outcome = CaseResult(case.name, 0.0, case.points, False,
-                                         f"the returned value could not be judged ({type(exc).__name__})",
-                                         "unjudgeable")
-                if not call.ok and not call.timed_out and _worker_stopped(sb):
-                    # the error text comes from the trusted side (how the worker ended), safe to show
-                    outcome = CaseResult(case.name, 0.0, case.points, False,
-                                         f"the worker stopped: {_first_line(call.error)}", "worker_crash")
-                    # (how it ended is shown only for a visible case: an exit status could carry data)
-                    note = (f"{spec.function}: the worker stopped during a hidden case" if case.hidden else
-                            f"{spec.function}: the worker stopped ({_first_line(call.error)})")
-                    if note not in result.errors:
-                        result.errors.append(note)
-                    crashes += 1
-                    if crashes >= CRASHES_PER_FUNCTION:   # keep the worker's restarts for the other functions
-                        skip = ("not run: the worker stopped in earlier cases of this function", "worker_crash")
-                outcomes.append(outcome)
-                if call.timed_out:
-                    skip = ("not run: an earlier case of this function ran out of time", "timeout")
-                    result.errors.append(f"{spec.function}: a call ran out of time")
-            result.cases[spec.grade_id] = outcomes
-
-
-def _worker_stopped(sb) -> bool:
-    """True when the last call ended the worker (crash, limit, rejected reply)."""
-    return not sb.alive
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "no message").strip().splitlines()[0][:200] if (text or "").strip() else "no message"
-
-
-def _collect_load_errors(sb, result: SubmissionResult) -> None:
-    """Errors of the student's own cells while loading (they ran before any case was sent)."""
-    if sb.load_error:
-        result.errors.append(f"loading your code failed: {_first_line(sb.load_error)}")
-        return
-    report = sb.call("_grader_report", [], {})
-    if report.ok and isinstance(report.value, str):
-        try:
-            errors = json.loads(report.value)
-        except ValueError:
-            errors = []
-        if isinstance(errors, list):
-            result.notes.extend(f"this cell raised an error when run: {str(e)[:240]}" for e in errors[:20])
 
 
 # -- step 6: score ------------------------------------------------------------------------
@@ -378,20 +144,6 @@ def score(course: Course, result: SubmissionResult) -> None:
         result.scores[spec.grade_id] = round(min(max(got, 0.0), spec.points), 6)
         result.max_scores[spec.grade_id] = spec.points
         result.comments[spec.function] = feedback.comment_for(spec, result)
-
-
-def written_answers(course: Course, nb: dict | None, inv) -> dict[str, str]:
-    """State of each hand-graded answer: missing, no_response (left as released) or answered."""
-    sources = notebook.answer_sources(nb, course.release, inv) if nb is not None else {}
-    out = {}
-    for gid in course.release.written:
-        if gid not in sources:
-            out[gid] = "missing"
-        elif course.release.is_unchanged(gid, sources[gid]):
-            out[gid] = "no_response"
-        else:
-            out[gid] = "answered"
-    return out
 
 
 # -- one submission -------------------------------------------------------------------------
@@ -411,7 +163,7 @@ def grade_submission(course: Course, student: str, seed: int | None = None, make
         copy = os.path.join(tmp, "submission")
         notes, left_out = snapshot(course.submission_dir(student), copy)
         result.notes.extend(notes)
-        result.timestamp = _valid_timestamp(read_timestamp(copy), result)
+        result.timestamp = valid_timestamp(read_timestamp(copy), result)
         nb_path = os.path.join(copy, f"{course.notebook_name}.ipynb")
         result.notebook_sha256 = file_sha256(nb_path)
         # 2. read
@@ -421,7 +173,7 @@ def grade_submission(course: Course, student: str, seed: int | None = None, make
             nb = None
             result.errors.append(f"your notebook could not be read: {exc}")
         # 4 (files). extra files are checked even when the notebook is unreadable
-        extras = sorted(left_out + notebook.extra_files(copy, course.release_manifest,
+        extras = sorted(left_out + extra_files(copy, course.release_manifest,
                                                          [f"{course.notebook_name}.ipynb"]))
         if extras:
             result.flags.append("extra_files: files in the submission besides the notebook: " + ", ".join(extras[:20])
@@ -431,7 +183,7 @@ def grade_submission(course: Course, student: str, seed: int | None = None, make
         # 3. inventory (and the notebook to store under autograded/)
         inv = notebook.take_inventory(nb, course.release)
         result.notes.extend(inv.notes(course.release))
-        units = notebook.code_units(nb, course.release, inv)
+        units = answer_code.code_units(nb, course.release, inv)
         # 4. static flags
         result.flags.extend(structure_flags(inv) + static_flags(units))
         # 5. run
@@ -442,12 +194,12 @@ def grade_submission(course: Course, student: str, seed: int | None = None, make
                 CaseResult(c.name, 0.0, c.points, False, "not run: the notebook could not be read", "unreadable")
                 for c in spec.cases(seed, hidden=True)]
     # 6. score
-    result.written = written_answers(course, nb, inv)
+    result.written = autograded.written_answers(course.release, nb, inv)
     for gid, state in result.written.items():
         if state != "answered":
             result.comments[gid] = "No response."
     score(course, result)
-    result.notebook = notebook.rebuild(nb, course.release, inv)
+    result.notebook = autograded.rebuild(nb, course.release, inv)
     result.seconds = round(time.monotonic() - start, 3)
     return result
 
@@ -607,13 +359,13 @@ def _grade_safely(course: Course, student: str, seed, make_sandbox) -> Submissio
         res = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
                                graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
         folder = course.submission_dir(student)
-        res.timestamp = _valid_timestamp(read_timestamp(folder), res)
+        res.timestamp = valid_timestamp(read_timestamp(folder), res)
         res.notebook_sha256 = file_sha256(os.path.join(folder, f"{course.notebook_name}.ipynb"))
         res.errors.append(f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
         for spec in course.specs:
             res.cases[spec.grade_id] = []
         res.written = {gid: "answered" for gid in course.release.written}
         score(course, res)
-        res.notebook = notebook.rebuild(None, course.release, None)
+        res.notebook = autograded.rebuild(None, course.release, None)
         res.autograded_text = feedback.autograded_text(course, res)
         return res

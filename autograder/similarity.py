@@ -403,7 +403,8 @@ def submission_sources(course_root: str, assignment: str, students: list[str] | 
     notebook, so released set-up cells and test cells are left out. Unreadable notebooks are skipped.
     """
     from .grade import list_students, load_course
-    from .notebook import NotebookError, code_units, read_notebook, take_inventory
+    from .answer_code import code_units
+    from .notebook import NotebookError, read_notebook, take_inventory
 
     course = load_course(course_root, assignment)
     out = {}

@@ -18,9 +18,11 @@ import sys
 
 import pytest
 
-from autograder import gradebook, notebook
-from autograder.grade import grade_assignment, loader_source, static_flags
-from autograder.notebook import CodeUnit, NotebookError, ReleaseNotebook
+from autograder import answer_code, autograded, gradebook, notebook, snapshot
+from autograder.answer_code import CodeUnit, loader_source
+from autograder.grade import grade_assignment
+from autograder.integrity import static_flags
+from autograder.notebook import NotebookError, ReleaseNotebook
 from autograder.specs import specs_for
 from redteam import factory
 from redteam.corpus import CORRECT, WRONG, Entry
@@ -126,7 +128,7 @@ def test_code_units_run_release_setup_answers_and_added_cells_but_never_test_cel
         cells[1]["source"] = "np = None"                       # the released text is run instead
         cells.insert(3, cell("code", "%time helper = 1\n"))    # a cell of the student's own
     nb = submitted(edit)
-    units = notebook.code_units(nb, release, notebook.take_inventory(nb, release))
+    units = answer_code.code_units(nb, release, notebook.take_inventory(nb, release))
     assert [u.from_student for u in units] == [False, True, True]
     assert units[0].source.startswith("import numpy as np")
     assert "return 2 * x" in units[1].source
@@ -141,20 +143,20 @@ def test_an_answer_cell_turned_into_markdown_still_runs(release):
     nb = submitted(edit)
     inv = notebook.take_inventory(nb, release)
     assert inv.retyped == ["f"]
-    units = notebook.code_units(nb, release, inv)
+    units = answer_code.code_units(nb, release, inv)
     assert [u.label for u in units] == ["cell setup", "cell f"]
-    assert notebook.rebuild(nb, release, inv)["cells"][2]["cell_type"] == "code"
+    assert autograded.rebuild(nb, release, inv)["cells"][2]["cell_type"] == "code"
 
 
 def test_deleted_setup_cell_still_runs(release):
     nb = submitted(lambda cells: cells.pop(1))
-    units = notebook.code_units(nb, release, notebook.take_inventory(nb, release))
+    units = answer_code.code_units(nb, release, notebook.take_inventory(nb, release))
     assert units[0] == CodeUnit("cell setup", release_nb()["cells"][1]["source"], False)
 
 
 def test_strip_magics_keeps_python_lines():
     src = "%%time\nx = 1\n  !ls -l\nhelp?\ny = x % 2  # not a magic\n"
-    assert notebook.strip_magics(src).splitlines() == [
+    assert answer_code.strip_magics(src).splitlines() == [
         "pass  # IPython-only line skipped by the grader", "x = 1",
         "  pass  # IPython-only line skipped by the grader", "pass  # IPython-only line skipped by the grader",
         "y = x % 2  # not a magic"]
@@ -167,7 +169,7 @@ def test_rebuild_restores_locked_cells_and_puts_deleted_ones_back(release):
         cells.insert(4, copy.deepcopy(cells[3]))        # duplicated test cell
         del cells[1]                                    # deleted set-up cell
     nb = submitted(edit)
-    out = notebook.rebuild(nb, release, notebook.take_inventory(nb, release))
+    out = autograded.rebuild(nb, release, notebook.take_inventory(nb, release))
     ids = [notebook.grade_id(c) for c in out["cells"]]
     assert ids == [None, "setup", "f", "test_f", "derivation_1", "rubric_1"]
     test_cell = out["cells"][3]
@@ -177,7 +179,7 @@ def test_rebuild_restores_locked_cells_and_puts_deleted_ones_back(release):
 
 
 def test_rebuild_of_an_unreadable_submission_is_the_release(release):
-    out = notebook.rebuild(None, release, None)
+    out = autograded.rebuild(None, release, None)
     assert [c["source"] for c in out["cells"]] == [c["source"] for c in release_nb()["cells"]]
 
 
@@ -193,12 +195,12 @@ def test_extra_files(tmp_path):
     (sub / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text("{}")
     (sub / "__pycache__").mkdir()
     (sub / "__pycache__" / "rnncheck.cpython-311.pyc").write_bytes(b"x")
-    manifest = notebook.release_manifest(str(rel))
-    assert notebook.extra_files(str(sub), manifest, ["nb.ipynb"]) == []
+    manifest = snapshot.release_manifest(str(rel))
+    assert snapshot.extra_files(str(sub), manifest, ["nb.ipynb"]) == []
     (sub / "rnncheck.py").write_text("def check(): return 1.0\n")
     (sub / "pkg").mkdir()
     (sub / "pkg" / "__init__.py").write_text("")
-    assert notebook.extra_files(str(sub), manifest, ["nb.ipynb"]) == ["pkg/__init__.py", "rnncheck.py (modified)"]
+    assert snapshot.extra_files(str(sub), manifest, ["nb.ipynb"]) == ["pkg/__init__.py", "rnncheck.py (modified)"]
 
 
 def test_loader_runs_each_cell_on_its_own_and_reports_the_students_failures():

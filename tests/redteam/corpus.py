@@ -431,3 +431,16 @@ def cross_entropy_grad(logits, labels):
                     "    return types.SimpleNamespace(value=v)\n"},
           expect={t("cross_entropy_grad"): "zero", t("softmax_vjp"): "zero"}),
 ]
+
+
+def _all_entries() -> list[Entry]:
+    """The entries above and those of the area modules (each adds its own, so several people can extend it)."""
+    from . import corpus_bounds, corpus_computing, corpus_honest, corpus_sandbox, corpus_text
+
+    out = list(ENTRIES)
+    for module in (corpus_bounds, corpus_sandbox, corpus_honest, corpus_text, corpus_computing):
+        out.extend(module.ENTRIES)
+    return out
+
+
+ENTRIES = _all_entries()
