@@ -194,3 +194,19 @@ def test_nbgrader_feedback_is_made_for_every_submission(corpus_run):
         with open(page) as fh:
             text = fh.read()
         assert f"Autograder summary: {r.total:g} / {r.max_total:g} points" in text
+
+
+def test_the_class_report_covers_every_submission(corpus_run, tmp_path):
+    """One batch of hostile submissions still gives the instructor a whole class report."""
+    from autograder.report import build_report, write_report
+
+    course = corpus_run["course"]
+    out = write_report(course, ASSIGNMENT, str(tmp_path / "report"))
+    report = build_report(course, ASSIGNMENT)
+    assert set(report.students) >= corpus_run["everyone"]
+    flagged = {f.student for f in report.flagged}
+    assert {name for name, r in corpus_run["results"].items() if r.flags} <= flagged
+    for key in ("html", "markdown"):
+        with open(out[key], encoding="utf-8") as fh:     # valid UTF-8, whatever the submissions held
+            text = fh.read()
+        assert "\x1b" not in text and "<script" not in text.lower()
