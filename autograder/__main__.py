@@ -18,7 +18,20 @@ COMMANDS = {
 }
 
 
+def _never_crash_on_text() -> None:
+    """Output streams that show a character they cannot encode as an escape instead of raising: the
+    commands print student-derived text only through :mod:`autograder.inert`, and this keeps any other
+    string from stopping a command."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _never_crash_on_text()
     mods = {name: importlib.import_module(module, __package__) for name, module in COMMANDS.items()}
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade the course's problem sets with the trusted autograder.")

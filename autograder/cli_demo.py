@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .inert import scrub, terminal
+
 HELP = "build a demo class (course, submissions) and run release, grading, feedback, export and reports"
 
 
@@ -32,9 +34,9 @@ def main(args) -> int:
     def rel(path: str) -> str:
         """Relative to the current folder when inside it, else absolute."""
         r = os.path.relpath(path)
-        return path if r.startswith("..") else r
+        return terminal(path if r.startswith("..") else r)
     print()
-    print(grade_table(result))
+    print(scrub(grade_table(result), keep="\n", limit=None))
     print()
     print(f"done in {result.seconds['total']:.0f} s. Where things are:")
     print(f"  course directory     {rel(result.course)}")
@@ -45,5 +47,5 @@ def main(args) -> int:
     print(f"  feedback (HTML)      {rel(os.path.join(result.course, 'feedback'))}/<student>/<set>/<set>.html")
     print(f"  grades (CSV export)  {rel(result.csv)}")
     for assignment, paths in result.reports.items():
-        print(f"  report {assignment:<13} {rel(paths['html'])} (+ report.md, figures/)")
+        print(f"  report {terminal(assignment):<13} {rel(paths['html'])} (+ report.md, figures/)")
     return 0

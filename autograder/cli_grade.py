@@ -1,13 +1,20 @@
 """``python -m autograder grade <set>``: grade every submission of a problem set.
 
 Prints one progress line (count, rate, ETA) that updates in place on a terminal, then a
-table of totals with flags and faults, and, for a regrade, every score that changed.
+table of totals with flags and faults, and, for a regrade, every score that changed. Every value a
+submission chose (its folder's name, flag and fault texts) is printed through
+:func:`autograder.inert.terminal`: one line, no control character or escape sequence, bounded length.
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
+
+from .inert import terminal
+
+#: longest flag or fault text printed on the terminal (the grading log and the report hold it whole)
+MAX_LINE = 300
 
 HELP = "grade every submission of a problem set into nbgrader's gradebook"
 
@@ -44,7 +51,7 @@ class ProgressLine:
         state = "skipped" if r.skipped else f"{r.total:g}/{r.max_total:g}"
         mark = " flagged" if r.flags else ""
         line = (f"[{p.done}/{p.total}] {100 * p.done / max(p.total, 1):3.0f}%  {rate:.1f}/s  "
-                f"ETA {_fmt_time(p.eta)}  {r.student}: {state}{mark}")
+                f"ETA {_fmt_time(p.eta)}  {terminal(r.student, 80)}: {state}{mark}")
         if self.tty:
             self.stream.write("\r\033[K" + line)
             if p.done == p.total:
@@ -74,14 +81,15 @@ def main(args) -> int:
             extra.append(f"{len(r.flags)} flag(s)")
         if r.errors:
             extra.append(f"{len(r.errors)} fault(s)")
-        print(f"  {r.student:<20} {r.total:6g} / {r.max_total:g}" + (f"   {', '.join(extra)}" if extra else ""))
+        print(f"  {terminal(r.student, 80):<20} {r.total:6g} / {r.max_total:g}"
+              + (f"   {', '.join(extra)}" if extra else ""))
         for f in r.flags:
-            print(f"      flag: {f}")
+            print(f"      flag: {terminal(f, MAX_LINE)}")
         for e in r.errors:
-            print(f"      fault: {e}")
+            print(f"      fault: {terminal(e, MAX_LINE)}")
     changes = [c for r in graded for c in r.changes]
     if args.regrade:
         print(f"changed scores: {len(changes)}")
         for c in changes:
-            print(f"  {c}")
+            print(f"  {terminal(c, MAX_LINE)}")
     return 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from .inert import terminal
+
 HELP = "write the class report of a graded problem set: score plots, common mistakes, flagged submissions"
 
 
@@ -22,9 +24,10 @@ def main(args) -> int:
     course = args.course or ("assignments" if os.path.isdir("assignments") else ".")
     out = args.out or os.path.join(course, "reports", args.assignment)
     paths = write_report(course, args.assignment, out, similarity=not args.no_similarity)
-    print(f"{args.assignment}: class report")
-    print(f"  HTML      {paths['html']}")
-    print(f"  Markdown  {paths['markdown']}")
-    print(f"  figures   {os.path.dirname(paths['figures'][0])} ({len(paths['figures'])} PNG)")
-    print(f"  flagged   {len(paths['flagged'])}: {', '.join(sorted(paths['flagged'])) or 'none'}")
+    print(f"{terminal(args.assignment)}: class report")
+    print(f"  HTML      {terminal(paths['html'])}")
+    print(f"  Markdown  {terminal(paths['markdown'])}")
+    print(f"  figures   {terminal(os.path.dirname(paths['figures'][0]))} ({len(paths['figures'])} PNG)")
+    flagged = ", ".join(terminal(s, 80) for s in sorted(paths["flagged"])) or "none"
+    print(f"  flagged   {len(paths['flagged'])}: {terminal(flagged, 4000)}")
     return 0

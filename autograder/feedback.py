@@ -14,6 +14,12 @@ per kind of failure. Messages that quote what the code returned or raised (an ex
 a returned shape, a dict's keys, the size of an error, an exit status) are shown for visible
 cases only, because on a hidden case each of them is a channel that could copy hidden inputs out.
 Nothing the code printed is ever shown.
+
+Everything a submission wrote is made inert here (:mod:`autograder.inert`,
+:mod:`autograder.student_markdown`): the student's Markdown cells are sanitised (HTML allowlist, math
+and images kept), code and raw cells are shown as text, every string of the notebook encodes as UTF-8,
+and a notebook that cannot be built degrades to the released notebook with the summary, so one
+student's content never stops anyone's feedback.
 """
 from __future__ import annotations
 
@@ -21,9 +27,15 @@ __all__ = ["autograded_notebook", "autograded_text", "write_autograded", "commen
            "case_line", "hidden_message", "escape_markdown"]
 
 import builtins
+import html
 import json
 import os
 import tempfile
+
+from . import inert
+from .inert import escape_markdown
+from .student_markdown import MAX_CHARS as MAX_CELL_CHARS
+from .student_markdown import clean_attachments, clean_markdown
 
 #: what a failed hidden case says, by diagnosis, when its message could quote the student's values
 HIDDEN_MESSAGES = {
@@ -48,8 +60,8 @@ def case_line(case_result, hidden: bool, spec=None) -> str:
     if case_result.passed:
         return f"  [{status}] {kind} case '{case_result.case}' ({pts})"
     message = hidden_message(case_result, spec) if hidden else case_result.message
-    diag = f" [{case_result.diagnosis}]" if case_result.diagnosis else ""
-    return f"  [{status}] {kind} case '{case_result.case}' ({pts}): {message}{diag}"
+    diag = f" [{inert.terminal(case_result.diagnosis)}]" if case_result.diagnosis else ""
+    return f"  [{status}] {kind} case '{inert.terminal(case_result.case)}' ({pts}): {inert.terminal(message)}{diag}"
 
 
 def hidden_message(case_result, spec=None) -> str:
@@ -74,17 +86,22 @@ def _exception_kind(message: str) -> str:
     return "the function raised an exception"
 
 
-def _hidden_names(spec) -> set[str]:
-    return {m.name for m in spec.makers if m.hidden}
+def _published_names(spec) -> set[str]:
+    """Names of the cases whose inputs the student has (the release fixtures); every other case is
+    treated as hidden, a fresh draw of a published maker included."""
+    published = getattr(spec, "published_names", None)
+    if published is None:
+        published = [m.name for m in spec.makers if not m.hidden]
+    return set(published)
 
 
 def test_cell_text(spec, result) -> str:
     """The verdict shown under a test cell."""
-    hidden = _hidden_names(spec)
+    published = _published_names(spec)
     got, top = result.scores.get(spec.grade_id, 0.0), result.max_scores.get(spec.grade_id, spec.points)
     lines = [f"{spec.function}: {got:g} / {top:g} points (checked by the course autograder)"]
     for cr in result.cases.get(spec.grade_id, []):
-        lines.append(case_line(cr, cr.case in hidden, spec))
+        lines.append(case_line(cr, cr.case not in published, spec))
     return "\n".join(lines) + "\n"
 
 
@@ -94,12 +111,14 @@ def comment_for(spec, result) -> str:
     failed = [c for c in cases if not c.passed]
     got = sum(c.points for c in cases if c.passed)
     if not cases:
-        return f"{spec.function}: not graded ({'; '.join(result.errors) or 'no result'})"
+        why = "; ".join(inert.markdown_text(e, limit=300) for e in result.errors[:5]) or "no result"
+        return f"{spec.function}: not graded ({why})"
     if not failed:
         return f"{spec.function}: all {len(cases)} cases passed."
     diags = sorted({c.diagnosis for c in failed if c.diagnosis})
     return (f"{spec.function}: {len(failed)} of {len(cases)} cases failed ({got:g}/{spec.points:g} points)"
-            + (f"; diagnosis: {', '.join(diags)}" if diags else "") + ".")
+            + (f"; diagnosis: {', '.join(inert.markdown_text(d, limit=100) for d in diags)}" if diags else "")
+            + ".")
 
 
 def summary_markdown(course, result) -> str:
@@ -109,19 +128,10 @@ def summary_markdown(course, result) -> str:
              "cases you could run yourself and on hidden cases drawn when grading. Written answers are graded "
              "by hand."]
     if result.errors:
-        lines += ["", "**Problems that cost points:**", ""] + [f"- {escape_markdown(e)}" for e in result.errors]
+        lines += ["", "**Problems that cost points:**", ""] + [f"- {inert.markdown_text(e)}" for e in result.errors]
     if result.notes:
-        lines += ["", "**Notes:**", ""] + [f"- {escape_markdown(n)}" for n in result.notes]
+        lines += ["", "**Notes:**", ""] + [f"- {inert.markdown_text(n)}" for n in result.notes]
     return "\n".join(lines)
-
-
-def escape_markdown(text: str) -> str:
-    """Plain text shown safely inside markdown (no HTML, no links, no table cells)."""
-    out = text.replace("\\", "\\\\")
-    for ch in "<>`*_[]#|":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
 
 
 def autograded_notebook(course, result) -> dict:
@@ -139,15 +149,80 @@ def autograded_notebook(course, result) -> dict:
                 {"output_type": "execute_result", "execution_count": None, "metadata": {},
                  "data": {"text/plain": f"{result.scores.get(gid, 0.0):g}"}},
             ]
+    make_inert(nb, course)
     summary = {"cell_type": "markdown", "id": "autograder-summary", "metadata": {},
                "source": summary_markdown(course, result)}
     nb["cells"].insert(0, summary)
+    return inert.json_safe(nb)
+
+
+def make_inert(nb: dict, course) -> dict:
+    """Every cell of ``nb`` (in place) safe to render: Markdown sanitised with its image attachments kept,
+    code shown as text, raw cells (which nbconvert would paste into the page as HTML) escaped, cells of
+    other types made raw, nbgrader metadata only on the released cells. Markdown cells that are exactly
+    as released (the instructor's text) are kept as they are."""
+    released = set(course.release.cells)
+    released_markdown = {_text(c.get("source", "")) for c in course.release.nb.get("cells", [])
+                         if isinstance(c, dict) and c.get("cell_type") == "markdown"}
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata")
+        if not isinstance(meta, dict):
+            cell["metadata"] = meta = {}
+        nbg = meta.get("nbgrader")
+        if nbg is not None and not (isinstance(nbg, dict) and nbg.get("grade_id") in released):
+            meta.pop("nbgrader")
+        source = _text(cell.get("source", ""))
+        kind = cell.get("cell_type")
+        if kind == "markdown" and source in released_markdown:
+            cell["source"] = source
+        elif kind == "markdown":
+            attachments = clean_attachments(cell.get("attachments"))
+            if attachments:
+                cell["attachments"] = attachments
+            else:
+                cell.pop("attachments", None)
+            cell["source"] = clean_markdown(source, attachments)
+        elif kind == "code":
+            cell["source"] = inert.scrub(source, keep="\n\t", limit=MAX_CELL_CHARS)
+        else:
+            cell["cell_type"] = "raw"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+            cell.pop("attachments", None)
+            meta.pop("raw_mimetype", None)
+            meta.pop("format", None)
+            cell["source"] = html.escape(inert.scrub(source, keep="\n\t", limit=MAX_CELL_CHARS))
     return nb
 
 
+def _text(source) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    if isinstance(source, list):
+        return "".join(x if isinstance(x, str) else str(x) for x in source)
+    return source if isinstance(source, str) else str(source)
+
+
+def fallback_notebook(course, result, exc: BaseException) -> dict:
+    """The released notebook with the summary on top: what feedback shows when the submission's own
+    notebook could not be built (``exc`` says why, in the summary)."""
+    nb = json.loads(json.dumps(course.release.nb))
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    text = summary_markdown(course, result) + (
+        "\n\n**Your notebook could not be shown here** "
+        f"({inert.markdown_text(type(exc).__name__)}); the points above stand.")
+    nb["cells"].insert(0, {"cell_type": "markdown", "id": "autograder-summary", "metadata": {}, "source": text})
+    return inert.json_safe(nb)
+
+
 def autograded_text(course, result) -> str:
-    """The autograded notebook as the JSON text written to disk."""
-    return json.dumps(autograded_notebook(course, result), indent=1)
+    """The autograded notebook as the JSON text written to disk (ASCII only); never raises for what a
+    submission holds: past a failure, the notebook of :func:`fallback_notebook`."""
+    try:
+        return json.dumps(autograded_notebook(course, result), indent=1)
+    except Exception as exc:   # one student's content must not stop their feedback, nor the batch
+        return json.dumps(fallback_notebook(course, result, exc), indent=1)
 
 
 def write_autograded(course, result) -> str:
@@ -157,7 +232,7 @@ def write_autograded(course, result) -> str:
     path = os.path.join(folder, f"{course.notebook_name}.ipynb")
     text = result.autograded_text or autograded_text(course, result)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ipynb")
-    with os.fdopen(fd, "w") as fh:
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)

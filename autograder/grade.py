@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import multiprocessing
 import os
 import secrets
@@ -38,11 +39,47 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from dataclasses import dataclass, field
 
 from . import answer_code, autograded, feedback, gradebook, notebook
+from .case_flags import case_flags
 from .integrity import static_flags, structure_flags
 from .notebook import NotebookError, ReleaseNotebook
 from .run import run_cases
-from .snapshot import extra_files, file_sha256, read_timestamp, release_manifest, snapshot, valid_timestamp
+from .snapshot import (NotReadable, extra_files, file_sha256, live_fingerprint, read_timestamp, release_manifest,
+                       shown, snapshot, valid_timestamp)
 from .specs import CaseResult, Spec, specs_for
+
+#: Seconds of the trusted side's own work per submission (copy, reading, inventory, flags, scoring,
+#: the autograded notebook), the sandboxed run not included (it has the sandbox's own limits).
+#: Checked between steps and between cells of the static analysis; see SECURITY.md for the worst case.
+TRUSTED_SECONDS = 30.0
+#: Longest student id (a folder name) that is graded; nbgrader stores it as the gradebook's key.
+MAX_STUDENT_ID = 128
+log = logging.getLogger("autograder")
+
+
+class Deadline:
+    """A time budget on a monotonic clock that can be paused (while the sandbox runs the code).
+
+    ``expired`` is True once more than ``seconds`` have been spent outside :meth:`paused` blocks.
+    """
+
+    def __init__(self, seconds: float, clock=time.monotonic):
+        self.seconds, self.clock = float(seconds), clock
+        self.start, self.excluded = clock(), 0.0
+
+    def spent(self) -> float:
+        return self.clock() - self.start - self.excluded
+
+    @property
+    def expired(self) -> bool:
+        return self.spent() > self.seconds
+
+    @contextlib.contextmanager
+    def paused(self):
+        t0 = self.clock()
+        try:
+            yield
+        finally:
+            self.excluded += self.clock() - t0
 
 
 @dataclass
@@ -89,6 +126,7 @@ class Course:
     release: ReleaseNotebook
     release_manifest: dict[str, str]
     specs: list[Spec]
+    public_files: list[str] = field(default_factory=list)   # released files bound read-only into the sandbox
 
     @property
     def notebook_name(self) -> str:
@@ -102,6 +140,8 @@ def load_course(course_root: str, assignment: str) -> Course:
     """Read the course's nbgrader configuration (instructor's file) and the released notebook."""
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader, ConfigFileNotFound
+
+    from .sandbox.public import release_files
 
     root = os.path.abspath(course_root)
     try:
@@ -123,15 +163,59 @@ def load_course(course_root: str, assignment: str) -> Course:
     return Course(root=root, assignment=assignment, db_url=cd.db_url, course_id=cd.course_id,
                   submitted_dir=os.path.join(root, cd.submitted_directory),
                   autograded_dir=os.path.join(root, cd.autograded_directory),
-                  release=release, release_manifest=release_manifest(release_dir), specs=specs)
+                  release=release, release_manifest=release_manifest(release_dir), specs=specs,
+                  public_files=release_files(release_dir))
+
+
+def student_id_problem(name: str) -> str | None:
+    """Why a folder name of submitted/ cannot be a student id of the gradebook, or None when it can:
+    it must be UTF-8 text of printable characters (no control or bidi characters), at most
+    MAX_STUDENT_ID characters, not start with '.', and hold no path separator."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the folder name is not UTF-8 text"
+    if not name or name.startswith(".") or os.sep in name or (os.altsep and os.altsep in name):
+        return "the folder name is empty, hidden or holds a path separator"
+    if not name.isprintable():
+        return "the folder name holds control or formatting characters"
+    if len(name) > MAX_STUDENT_ID:
+        return f"the folder name is longer than {MAX_STUDENT_ID} characters"
+    return None
+
+
+def scan_students(course: Course) -> tuple[list[str], list[str]]:
+    """(student ids with a submission of the assignment, sorted; reasons for folders left out).
+
+    A folder of submitted/ is a student when it is a real folder (not a link) whose name can be a
+    gradebook id (:func:`student_id_problem`) and that holds an entry named like the assignment
+    (whatever it is: grading then says what is wrong with it). Entries that are not folders are
+    ignored; nothing is opened or followed.
+    """
+    try:
+        entries = list(os.scandir(course.submitted_dir))
+    except OSError:
+        return [], []
+    students, refused = [], []
+    for entry in entries:
+        name = entry.name
+        try:
+            if name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                continue
+            os.lstat(os.path.join(entry.path, course.assignment))
+        except OSError:
+            continue
+        problem = student_id_problem(name)
+        if problem is None:
+            students.append(name)
+        else:
+            refused.append(f"submitted/{shown(name)} was not graded: {problem}")
+    return sorted(students), sorted(refused)
 
 
 def list_students(course: Course) -> list[str]:
-    if not os.path.isdir(course.submitted_dir):
-        return []
-    return sorted(s for s in os.listdir(course.submitted_dir)
-                  if not s.startswith(".") and os.path.isdir(course.submission_dir(s))
-                  and not os.path.islink(os.path.join(course.submitted_dir, s)))
+    """Student ids with a submission of the assignment (see :func:`scan_students`)."""
+    return scan_students(course)[0]
 
 
 # -- step 6: score ------------------------------------------------------------------------
@@ -150,58 +234,85 @@ def score(course: Course, result: SubmissionResult) -> None:
 
 def grade_submission(course: Course, student: str, seed: int | None = None, make_sandbox=None,
                      snapshot_root: str | None = None) -> SubmissionResult:
-    """Steps 1-6 for one student (the gradebook is not touched here)."""
+    """Steps 1-6 for one student (the gradebook is not touched here).
+
+    The trusted side's own work is bounded by TRUSTED_SECONDS (:class:`Deadline`, the sandboxed run
+    excluded): once past it, the steps not yet done are skipped with a fault (cases not run get no
+    points; points already earned are kept), and the score and the autograded notebook are still made.
+    """
     start = time.monotonic()
+    deadline = Deadline(TRUSTED_SECONDS)
     seed = secrets.randbits(63) if seed is None else int(seed)
     result = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
                               graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
     make_sandbox = make_sandbox or default_sandbox_factory()
-    if os.path.islink(course.submission_dir(student)):
-        raise ValueError("the submission folder is a link, not a folder")
+    nb_name = f"{course.notebook_name}.ipynb"
+    nb = inv = None
     with tempfile.TemporaryDirectory(prefix="grading-", dir=snapshot_root) as tmp:
-        # 1. snapshot: from here on only the private copy is read
+        # 1. snapshot: from here on only the private copy is read (timestamp and hash included)
         copy = os.path.join(tmp, "submission")
-        notes, left_out = snapshot(course.submission_dir(student), copy)
-        result.notes.extend(notes)
-        result.timestamp = valid_timestamp(read_timestamp(copy), result)
-        nb_path = os.path.join(copy, f"{course.notebook_name}.ipynb")
-        result.notebook_sha256 = file_sha256(nb_path)
-        # 2. read
         try:
-            nb = notebook.read_notebook(nb_path)
-        except NotebookError as exc:
-            nb = None
-            result.errors.append(f"your notebook could not be read: {exc}")
-        # 4 (files). extra files are checked even when the notebook is unreadable
-        extras = sorted(left_out + extra_files(copy, course.release_manifest,
-                                                         [f"{course.notebook_name}.ipynb"]))
-        if extras:
-            result.flags.append("extra_files: files in the submission besides the notebook: " + ", ".join(extras[:20])
-                                + (" ..." if len(extras) > 20 else ""))
-    inv = None
-    if nb is not None:
+            snap = snapshot(course.submission_dir(student), copy, first=(nb_name,), deadline=deadline)
+        except NotReadable as exc:
+            result.errors.append(f"the submission could not be read: {exc}")
+            snap = None
+        if snap is not None:
+            result.notes.extend(snap.notes)
+            result.timestamp = valid_timestamp(read_timestamp(copy), result)
+            result.notebook_sha256 = file_sha256(os.path.join(copy, nb_name))
+            # 2. read
+            try:
+                if nb_name in snap.missing and not snap.missing[nb_name].startswith("it is not in"):
+                    raise NotebookError(f"the notebook was not copied from the submission folder "
+                                        f"({snap.missing[nb_name]}); it counts as missing")
+                nb = notebook.read_notebook(os.path.join(copy, nb_name), report=result)
+            except NotebookError as exc:
+                result.errors.append(f"your notebook could not be read: {exc}")
+            # 4 (files). extra files are checked even when the notebook is unreadable
+            extras = sorted(snap.left_out + extra_files(copy, course.release_manifest, [nb_name]))
+            if extras:
+                result.flags.append("extra_files: files in the submission besides the notebook: "
+                                    + ", ".join(extras[:20]) + (" ..." if len(extras) > 20 else ""))
+    if nb is not None and not _past(deadline, "reading the notebook", result):
         # 3. inventory (and the notebook to store under autograded/)
         inv = notebook.take_inventory(nb, course.release)
         result.notes.extend(inv.notes(course.release))
-        units = answer_code.code_units(nb, course.release, inv)
+        units = answer_code.code_units(nb, course.release, inv, deadline=deadline)
         # 4. static flags
-        result.flags.extend(structure_flags(inv) + static_flags(units))
-        # 5. run
-        run_cases(course, units, seed, make_sandbox, result)
-    else:
+        result.flags.extend(structure_flags(inv) + static_flags(units, deadline=deadline))
+        # 5. run (bounded by the sandbox's own limits)
+        if not _past(deadline, "the static analysis", result):
+            with deadline.paused():
+                run_cases(course, units, seed, make_sandbox, result)
+            result.flags.extend(case_flags(course.specs, result.cases))   # looked-up answers, finite differences
+    if not result.cases:
+        why = ("not run: the notebook could not be read", "unreadable") if nb is None else \
+              (f"not run: grading took longer than the {TRUSTED_SECONDS:g} s allowed", "timeout")
         for spec in course.specs:
-            result.cases[spec.grade_id] = [
-                CaseResult(c.name, 0.0, c.points, False, "not run: the notebook could not be read", "unreadable")
-                for c in spec.cases(seed, hidden=True)]
-    # 6. score
+            result.cases[spec.grade_id] = [CaseResult(c.name, 0.0, c.points, False, *why)
+                                           for c in spec.cases(seed, hidden=True)]
+    # 6. score (linear in the notebook: always done, so feedback is made)
+    if nb is not None and inv is None:
+        inv = notebook.take_inventory(nb, course.release)
     result.written = autograded.written_answers(course.release, nb, inv)
     for gid, state in result.written.items():
         if state != "answered":
             result.comments[gid] = "No response."
     score(course, result)
-    result.notebook = autograded.rebuild(nb, course.release, inv)
+    result.notebook = autograded.rebuild(nb, course.release, inv, notes=result.notes)
     result.seconds = round(time.monotonic() - start, 3)
     return result
+
+
+def _past(deadline: Deadline, step: str, result: SubmissionResult) -> bool:
+    """True (with a fault, once) when the trusted side's time ran out by the end of ``step``."""
+    if not deadline.expired:
+        return False
+    text = (f"grading stopped after {step}: the grader's own work on this submission took longer than "
+            f"the {TRUSTED_SECONDS:g} s allowed; the steps left were not done")
+    if not any(e.startswith("grading stopped after") for e in result.errors):
+        result.errors.append(text)
+    return True
 
 
 def default_sandbox_factory(limits=None):
@@ -254,7 +365,12 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
     from .sandbox import Limits
 
     course = load_course(course_dir, assignment)
-    wanted = list_students(course) if students is None else list(students)
+    if students is None:
+        wanted, refused = scan_students(course)
+        for reason in refused:      # the rest of the class is graded
+            log.warning("%s", reason)
+    else:
+        wanted = list(students)
     results: dict[str, SubmissionResult] = {}
     start = time.monotonic()
     with gradebook.open_gradebook(course.db_url, course.course_id) as gb:
@@ -264,11 +380,12 @@ def grade_assignment(course_dir: str, assignment: str, students: list[str] | Non
             if not student or student.startswith(".") or os.sep in student or (os.altsep or os.sep) in student:
                 raise ValueError(f"invalid student id {student!r}")
             folder = course.submission_dir(student)
-            if not os.path.isdir(folder):
+            if not os.path.lexists(folder):
                 raise FileNotFoundError(f"no submission folder {folder}")
+            # bounded, non-blocking reads (see live_fingerprint): a pipe or a link there cannot stall the batch
             if not regrade and gradebook.already_graded(
-                    gb, course.root, assignment, course.notebook_name, student, read_timestamp(folder),
-                    file_sha256(os.path.join(folder, f"{assignment}.ipynb"))):
+                    gb, course.root, assignment, course.notebook_name, student,
+                    *live_fingerprint(folder, f"{course.notebook_name}.ipynb")):
                 results[student] = SubmissionResult(student=student, assignment=assignment, skipped=True)
                 continue
             todo.append(student)
@@ -303,7 +420,8 @@ def _graders(course: Course, workers: int, limits):
     from .sandbox import WorkerPool
 
     if workers == 1:
-        with WorkerPool(1, limits=limits) as pool, ThreadPoolExecutor(max_workers=1) as threads:
+        with WorkerPool(1, limits=limits, public_files=course.public_files) as pool, \
+                ThreadPoolExecutor(max_workers=1) as threads:
             with _cancel_on_error(threads):
                 yield lambda student, seed: threads.submit(_grade_safely, course, student, seed, pool.sandbox)
         return
@@ -334,7 +452,7 @@ def _process_start(course: Course, limits) -> None:
     from .sandbox import WorkerPool
 
     try:
-        pool = WorkerPool(1, limits=limits).start()
+        pool = WorkerPool(1, limits=limits, public_files=course.public_files).start()
     except Exception as exc:  # reported by the first task, so the batch stops with the reason
         _PROCESS["error"] = exc
         return
@@ -358,9 +476,9 @@ def _grade_safely(course: Course, student: str, seed, make_sandbox) -> Submissio
     except Exception as exc:  # a bug or an environment failure: grade 0, say why, keep going
         res = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
                                graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
-        folder = course.submission_dir(student)
-        res.timestamp = valid_timestamp(read_timestamp(folder), res)
-        res.notebook_sha256 = file_sha256(os.path.join(folder, f"{course.notebook_name}.ipynb"))
+        timestamp, res.notebook_sha256 = live_fingerprint(course.submission_dir(student),
+                                                          f"{course.notebook_name}.ipynb")
+        res.timestamp = valid_timestamp(timestamp, res)
         res.errors.append(f"grading failed: {type(exc).__name__}: {str(exc)[:300]}")
         for spec in course.specs:
             res.cases[spec.grade_id] = []

@@ -31,6 +31,8 @@ from nbgrader.utils import parse_utc
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, SAWarning
 
+from . import inert
+
 LOG_DIR = "grading_log"
 
 
@@ -218,7 +220,8 @@ def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
             grade.auto_score = new
             grade.needs_manual_grade = grade.manual_score is not None or new is None
         for comment, name in comments:
-            comment.auto_comment = result.comments.get(name)
+            text = result.comments.get(name)
+            comment.auto_comment = None if text is None else inert.unicode_safe(text)
         gb.db.commit()
     except BaseException:
         gb.db.rollback()
@@ -236,7 +239,7 @@ def _atomic_write(path: str, text: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
     try:
-        with os.fdopen(fd, "w") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)       # readers see the old file or the new one, never half of one
     except BaseException:
@@ -246,42 +249,55 @@ def _atomic_write(path: str, text: str) -> None:
 
 
 def result_record(result) -> dict:
-    """The JSON-safe part of a SubmissionResult (no notebook, no values returned by student code)."""
+    """The JSON-safe part of a SubmissionResult (no notebook, no values returned by student code).
+
+    Every string encodes as UTF-8 (:func:`autograder.inert.json_safe`: a lone surrogate, from an exception
+    message or a folder name that is not UTF-8, is written as a visible escape); control characters are
+    kept (JSON escapes them), so the log says exactly what the submission produced."""
     rec = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.metadata.get("log", True)}
     rec["cases"] = {gid: [dataclasses.asdict(c) for c in crs] for gid, crs in result.cases.items()}
-    return json.loads(json.dumps(rec, default=str))
+    return inert.json_safe(json.loads(json.dumps(rec, default=str)))
 
 
 def write_record(course_root: str, result) -> None:
-    """Replace the student's log file, then append the run line (seed included)."""
+    """Replace the student's log file, then append the run line (seed included). The files are ASCII
+    JSON with no lone surrogate: readable by any strict UTF-8 reader."""
     rec = result_record(result)
     d = log_dir(course_root, result.assignment)
     _atomic_write(os.path.join(d, f"{result.student}.json"), json.dumps(rec, sort_keys=True))
     line = {k: rec[k] for k in ("student", "timestamp", "seed", "graded_at", "notebook_sha256", "scores",
                                 "flags", "errors")}
-    with open(os.path.join(d, "runs.jsonl"), "a") as fh:
+    with open(os.path.join(d, "runs.jsonl"), "a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, sort_keys=True) + "\n")
 
 
 def read_record(course_root: str, assignment: str, student: str) -> dict | None:
     path = os.path.join(log_dir(course_root, assignment), f"{student}.json")
     try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+            rec = json.load(fh)
+    except (OSError, ValueError, RecursionError):
         return None
+    return rec if isinstance(rec, dict) else None
 
 
 def load_records(course_root: str, assignment: str) -> dict[str, dict]:
-    """student -> log record, for every graded submission of an assignment (for class reports)."""
+    """student -> log record, for every graded submission of an assignment (for class reports).
+
+    A record of a folder name that is not UTF-8 holds an escaped form of it (:func:`result_record`); such
+    a record is returned under the name the file has, the folder's own, as the grader saw it."""
     d = log_dir(course_root, assignment)
     out = {}
     if os.path.isdir(d):
         for name in sorted(os.listdir(d)):
             if name.endswith(".json") and not name.startswith("."):
                 rec = read_record(course_root, assignment, name[:-5])
-                if rec is not None:
-                    out[rec["student"]] = rec
+                if rec is None:
+                    continue
+                student = rec.get("student")
+                if not isinstance(student, str) or student == inert.unicode_safe(name[:-5]):
+                    student = rec["student"] = name[:-5]
+                out[student] = rec
     return out
 
 

@@ -1,52 +1,55 @@
 """Step 4 of the pipeline: integrity flags. A flag never changes a score; it tells the instructor where to look."""
 from __future__ import annotations
 
-import ast
-import re
-
 from .answer_code import CodeUnit
+from .notebook import shown_id
 
-def static_flags(units: list[CodeUnit]) -> list[str]:
+#: Flags of one kind shown per cell, and flags shown per submission; the rest are counted in one line.
+MAX_FLAGS_PER_KIND = 5
+MAX_FLAGS = 60
+
+
+def static_flags(units: list[CodeUnit], deadline=None) -> list[str]:
     """Integrity flags from the sandbox package's static analysis of the student's cells,
     as ``"<code>: <cell>, line <n>: <reason>"``.
 
-    Each student cell is analysed after the import lines of the released set-up cells (so that
-    ``np`` is known to be numpy when a cell assigns ``np.allclose``); flags on those lines are
-    dropped and the line numbers are the cell's own.
+    Each student cell is analysed on its own, knowing the modules that the released set-up
+    cells import (so that ``np`` is known to be numpy when a cell assigns ``np.allclose``); every
+    cell is parsed once, so the work is linear in the notebook's size. At most
+    MAX_FLAGS_PER_KIND flags of one kind per cell and MAX_FLAGS in all are listed, then one
+    ``more_flags`` line counts the rest. ``deadline`` (anything with ``expired``): once it has
+    passed, the remaining cells are not analysed and an ``incomplete_analysis`` flag says so.
     """
-    from .sandbox import static_flags as analyse
+    from .sandbox.flags import module_aliases, static_flags as analyse
 
-    imports = _release_imports(units)
-    offset = imports.count("\n")
-    flags = []
+    modules: dict[str, str] = {}
     for unit in units:
         if not unit.from_student:
+            modules.update(module_aliases(unit.source))
+    flags: list[str] = []
+    seen: set[str] = set()
+    hidden = 0
+    for n, unit in enumerate(units):
+        if not unit.from_student:
             continue
-        for flag in analyse(imports + unit.source):
-            m = re.match(r"line (\d+):", flag.message)
-            if m and int(m.group(1)) <= offset:
+        if deadline is not None and deadline.expired:
+            left = sum(u.from_student for u in units[n:])
+            flags.append(f"incomplete_analysis: the time allowed ran out; {left} cell(s) were not analysed")
+            break
+        per_kind: dict[str, int] = {}
+        for flag in analyse(unit.source, modules=modules):
+            text = f"{flag.code}: {shown_id(unit.label)}, {flag.message}"
+            if text in seen:
                 continue
-            message = (f"line {int(m.group(1)) - offset}:" + flag.message[m.end():]) if m else flag.message
-            text = f"{flag.code}: {unit.label}, {message}"
-            if text not in flags:
-                flags.append(text)
+            seen.add(text)
+            per_kind[flag.code] = per_kind.get(flag.code, 0) + 1
+            if per_kind[flag.code] > MAX_FLAGS_PER_KIND or len(flags) >= MAX_FLAGS:
+                hidden += 1
+                continue
+            flags.append(text)
+    if hidden:
+        flags.append(f"more_flags: {hidden} more flag(s) of the same kinds are not listed")
     return flags
-
-
-def _release_imports(units: list[CodeUnit]) -> str:
-    """The top-level import statements of the released (not student) cells, one per line."""
-    lines = []
-    for unit in units:
-        if unit.from_student:
-            continue
-        try:
-            tree = ast.parse(unit.source)
-        except (SyntaxError, ValueError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                lines.append(ast.unparse(node))
-    return "".join(line + "\n" for line in lines)
 
 
 def structure_flags(inv) -> list[str]:

@@ -86,10 +86,13 @@ class SimilarityFlag:
     detail: str = ""     # for the reference: which rnngrad function
 
     def reason(self) -> str:
+        """One sentence for the instructor; the other student's id is shown as inert text."""
+        from .inert import terminal
+
         if self.kind == "reference":
             return (f"similarity: {self.function} is a near copy of the course reference {self.detail} "
                     f"({100 * self.score:.0f}% of its code found there, after renaming and reformatting)")
-        return (f"similarity: {self.function} is a near copy of {self.other}'s {self.function} "
+        return (f"similarity: {self.function} is a near copy of {terminal(self.other, 80)}'s {self.function} "
                 f"({100 * self.score:.0f}% alike after renaming and reformatting)")
 
 
@@ -106,7 +109,9 @@ def grouped_reasons(flags: list[SimilarityFlag]) -> dict[str, list[str]]:
             continue
         fs = sorted(fs, key=lambda f: (-f.score, f.function))
         listed = ", ".join(f"{f.function} ({100 * f.score:.0f}%)" for f in fs)
-        what = f"{other}'s code" if kind == "student" else "the course reference"
+        from .inert import terminal
+
+        what = f"{terminal(other, 80)}'s code" if kind == "student" else "the course reference"
         out.setdefault(student, []).append(f"similarity: {len(fs)} functions are near copies of {what}, after "
                                            f"renaming and reformatting: {listed}")
     return out
@@ -404,7 +409,7 @@ def submission_sources(course_root: str, assignment: str, students: list[str] | 
     """
     from .grade import list_students, load_course
     from .answer_code import code_units
-    from .notebook import NotebookError, read_notebook, take_inventory
+    from .notebook import read_notebook, take_inventory
 
     course = load_course(course_root, assignment)
     out = {}
@@ -414,10 +419,10 @@ def submission_sources(course_root: str, assignment: str, students: list[str] | 
             continue
         try:
             nb = read_notebook(path)
-        except NotebookError:
+            inv = take_inventory(nb, course.release)
+            units = [u.source for u in code_units(nb, course.release, inv) if u.from_student]
+        except Exception:   # unreadable or unexpected: one submission never stops the class report
             continue
-        inv = take_inventory(nb, course.release)
-        units = [u.source for u in code_units(nb, course.release, inv) if u.from_student]
         out[student] = _CELL_MARK.join(units)
     return out
 

@@ -45,12 +45,17 @@ def _record(student, failed_by_fn=None, unanswered=(), flags=(), errors=()):
             "flags": list(flags), "errors": list(errors), "notes": [], "seed": 1}
 
 
+def _scoring_case(spec) -> str:
+    """The name of the first case of ``spec`` that carries points (failing it costs points)."""
+    return next(c.name for c in spec.cases(seed=1) if c.points > 0)
+
+
 def _class():
     overflow = {"large_logits_1e4": ("softmax_overflow", "overflow"), "large_logits_hidden": ("softmax_overflow", "x")}
     return {
         "ada": _record("ada"),
         "ben": _record("ben", {"softmax": overflow, "cross_entropy_grad": overflow}),
-        "cy": _record("cy", {"softmax": {"batch_of_rows": ("wrong_axis", "axis")},
+        "cy": _record("cy", {"softmax": {_scoring_case(SPECS[0]): ("wrong_axis", "axis")},
                              "softmax_jacobian": {"batch_of_rows": ("exception", "the function raised " + EVIL)}},
                       flags=["system_module: cell #3, line 1: imports 'os'"]),
         "dee": _record("dee", unanswered=[s.function for s in SPECS]),

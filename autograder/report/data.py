@@ -111,8 +111,45 @@ def summarize_question(spec, records: dict[str, dict]) -> QuestionSummary:
     return QuestionSummary(spec.grade_id, spec.function, float(spec.points), scores, diagnoses, unanswered)
 
 
+def _number(x) -> float:
+    v = float(x)
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return v
+
+
+def _strings(xs) -> list[str]:
+    if not isinstance(xs, list):
+        raise TypeError("not a list")
+    return [x if isinstance(x, str) else str(x) for x in xs]
+
+
+def usable_record(rec) -> dict:
+    """A grading-log record in the shape the report reads (numbers are numbers, lists are lists of
+    text, cases are dicts); a record that is not becomes one with no scores and a fault that says so,
+    so that one broken record never stops the class report."""
+    try:
+        if not isinstance(rec, dict):
+            raise TypeError(f"a {type(rec).__name__}, not a JSON object")
+        scores = {str(k): _number(v) for k, v in (rec.get("scores") or {}).items()}
+        cases = {}
+        for gid, cs in (rec.get("cases") or {}).items():
+            if not isinstance(cs, list) or not all(isinstance(c, dict) for c in cs):
+                raise TypeError(f"the cases of {gid!r} are not a list of objects")
+            cases[str(gid)] = [{**c, "passed": bool(c.get("passed")), "points": _number(c.get("points") or 0),
+                                "message": str(c.get("message") or ""),
+                                "diagnosis": None if c.get("diagnosis") is None else str(c.get("diagnosis"))}
+                               for c in cs]
+        return {**rec, "scores": scores, "cases": cases, "flags": _strings(rec.get("flags") or []),
+                "errors": _strings(rec.get("errors") or []), "notes": _strings(rec.get("notes") or [])}
+    except Exception as exc:
+        return {"scores": {}, "cases": {}, "flags": [], "notes": [],
+                "errors": [f"the grading record could not be read ({type(exc).__name__}); grade it again"]}
+
+
 def assemble(assignment: str, specs, records: dict[str, dict], similarity_flags=None) -> ClassReport:
     """A :class:`ClassReport` from records (student -> record) and optional similarity flags."""
+    records = {s: usable_record(r) for s, r in records.items()}
     questions = [summarize_question(spec, records) for spec in specs]
     students = sorted(records)
     totals = {s: round(sum(float(v) for v in records[s].get("scores", {}).values()), 6) for s in students}

@@ -1,16 +1,17 @@
 """The class report as HTML (one self-contained page) and as Markdown.
 
-Every piece of text that comes from a submission (student ids, exception messages, flag reasons) is
-escaped: the page never contains markup a student wrote.
+Every piece of text that comes from a submission (student ids, exception messages, flag reasons) goes
+through :mod:`autograder.inert`: escaped, with control characters, escape sequences, bidi controls and
+lone surrogates shown as visible escapes, and cut at a bounded length. The page never contains markup a
+student wrote, and every string of it encodes as UTF-8.
 """
 from __future__ import annotations
 
 import base64
 import datetime
-import html
 import os
 
-from ..feedback import escape_markdown
+from .. import inert
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px;
@@ -28,12 +29,29 @@ code { background: #f4f4f4; padding: 0 .25em; border-radius: 3px; }
 
 
 def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+    return inert.html_text(text)
 
 
 def _img(path: str) -> str:
     with open(path, "rb") as fh:
         return "data:image/png;base64," + base64.b64encode(fh.read()).decode("ascii")
+
+
+def _each(student, render, fallback) -> str:
+    """``render()`` for one student; if it fails, ``fallback(student, why)``: one student's entry never
+    stops the report."""
+    try:
+        return render()
+    except Exception as exc:
+        return fallback(student, f"this entry could not be shown ({type(exc).__name__})")
+
+
+def _html_fallback(student, why: str) -> str:
+    return f"<tr><td>{_e(student)}</td><td colspan='99' class='muted'>{_e(why)}</td></tr>"
+
+
+def _md_fallback(student, why: str) -> str:
+    return f"| {_md(student)} | {_md(why)} |"
 
 
 def _rel(path: str, base: str) -> str:
@@ -112,10 +130,11 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
         parts.append("<p>Flags are reasons to look at a submission; they do not change a grade.</p>"
                      "<table><tr><th>student</th><th>total</th><th>reasons</th></tr>")
         for f in report.flagged:
-            reasons = "".join(f"<li>{_e(r)}</li>" for r in f.reasons)
-            parts.append(f"<tr><td class='flag'>{_e(f.student)}</td>"
-                         f"<td class='num'>{_pts(report.totals.get(f.student, 0))}</td>"
-                         f"<td><ul class='reasons'>{reasons}</ul></td></tr>")
+            parts.append(_each(f.student, lambda f=f: (
+                f"<tr><td class='flag'>{_e(f.student)}</td>"
+                f"<td class='num'>{_pts(report.totals.get(f.student, 0))}</td>"
+                "<td><ul class='reasons'>" + "".join(f"<li>{_e(r)}</li>" for r in f.reasons) + "</ul></td></tr>"),
+                _html_fallback))
         parts.append("</table>")
     else:
         parts.append("<p>No submission was flagged.</p>")
@@ -124,8 +143,9 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
     if report.faults:
         parts.append("<table><tr><th>student</th><th>fault</th></tr>")
         for s, errs in sorted(report.faults.items()):
-            parts.append(f"<tr><td>{_e(s)}</td><td><ul class='reasons'>"
-                         + "".join(f"<li>{_e(e)}</li>" for e in errs) + "</ul></td></tr>")
+            parts.append(_each(s, lambda s=s, errs=errs: (
+                f"<tr><td>{_e(s)}</td><td><ul class='reasons'>"
+                + "".join(f"<li>{_e(e)}</li>" for e in errs) + "</ul></td></tr>"), _html_fallback))
         parts.append("</table>")
     else:
         parts.append("<p>None.</p>")
@@ -136,22 +156,23 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
     flagged = {f.student for f in report.flagged}
     for s in report.students:
         cls = " class='flag'" if s in flagged else ""
-        parts.append(f"<tr><td{cls}>{_e(s)}</td>"
-                     + "".join(f"<td class='num'>{_pts(q.scores.get(s, 0))}</td>" for q in report.questions)
-                     + f"<td class='num'>{_pts(report.totals[s])}</td></tr>")
+        parts.append(_each(s, lambda s=s, cls=cls: (
+            f"<tr><td{cls}>{_e(s)}</td>"
+            + "".join(f"<td class='num'>{_pts(q.scores.get(s, 0))}</td>" for q in report.questions)
+            + f"<td class='num'>{_pts(report.totals[s])}</td></tr>"), _html_fallback))
     parts.append("</table></body></html>")
     return "\n".join(parts) + "\n"
 
 
 def _md(text) -> str:
     """Plain text inside a Markdown table cell (no markup, no HTML, one line)."""
-    return escape_markdown(str(text).replace("\n", " "))
+    return inert.markdown_text(text)
 
 
 def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
     """The report in Markdown; figures are linked relative to ``base`` (the report's folder)."""
     n = len(report.students)
-    lines = [f"# Class report: {report.assignment}", "",
+    lines = [f"# Class report: {_md(report.assignment)}", "",
              f"{n} graded submissions; mean total {report.mean_total:.2f}, median {report.median_total:.2f} "
              f"of {report.max_total:g} autograded points; {len(report.flagged)} flagged, "
              f"{len(report.faults)} with faults.", "",
@@ -183,20 +204,23 @@ def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
         lines += ["Flags are reasons to look at a submission; they do not change a grade.", "",
                   "| student | total | reasons |", "|---|---:|---|"]
         for f in report.flagged:
-            lines.append(f"| {_md(f.student)} | {_pts(report.totals.get(f.student, 0))} | "
-                         + "<br>".join(_md(r) for r in f.reasons) + " |")
+            lines.append(_each(f.student, lambda f=f: (
+                f"| {_md(f.student)} | {_pts(report.totals.get(f.student, 0))} | "
+                + "<br>".join(_md(r) for r in f.reasons) + " |"), _md_fallback))
     else:
         lines.append("No submission was flagged.")
     lines += ["", "## Faults that cost points", ""]
     if report.faults:
         for s, errs in sorted(report.faults.items()):
-            lines.append(f"- {_md(s)}: " + "; ".join(_md(e) for e in errs))
+            lines.append(_each(s, lambda s=s, errs=errs: f"- {_md(s)}: " + "; ".join(_md(e) for e in errs),
+                               lambda s, why: f"- {_md(s)}: {why}"))
     else:
         lines.append("None.")
     lines += ["", "## All students", "",
               "| student | " + " | ".join(_md(q.function) for q in report.questions) + " | total |",
               "|---|" + "---:|" * (len(report.questions) + 1)]
     for s in report.students:
-        lines.append(f"| {_md(s)} | " + " | ".join(_pts(q.scores.get(s, 0)) for q in report.questions)
-                     + f" | {_pts(report.totals[s])} |")
+        lines.append(_each(s, lambda s=s: (
+            f"| {_md(s)} | " + " | ".join(_pts(q.scores.get(s, 0)) for q in report.questions)
+            + f" | {_pts(report.totals[s])} |"), _md_fallback))
     return "\n".join(lines) + "\n"

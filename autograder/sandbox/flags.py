@@ -35,37 +35,82 @@ INTROSPECTION_ATTRS = frozenset({"f_back", "f_globals", "f_locals", "f_builtins"
                                  "__code__", "__subclasses__", "__closure__", "_getframe", "tb_frame",
                                  "gi_frame", "cr_frame", "__builtins__"})
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "breakpoint"})
+#: Attributes of an allowed module that lead to the system (``np.ctypeslib`` gives ctypes).
+GATEWAY_ATTRS = frozenset({"ctypeslib", "f2py"})
+#: Calls that read an attribute or an item by name (``getattr(np, 'os')``, ``vars(np).get('os')``).
+NAMED_LOOKUPS = frozenset({"getattr", "attrgetter", "__getattribute__", "__getattr__"})
+NAMESPACE_CALLS = frozenset({"vars", "globals", "locals", "getattr"})
+#: An attribute chain longer than this is not walked to its root (keeps the analysis linear).
+MAX_CHAIN = 64
 WRITE_CALLS = frozenset({"save", "savez", "savez_compressed", "savetxt", "tofile", "write_text", "write_bytes",
                          "remove", "unlink", "rmdir", "rename", "replace", "makedirs", "mkdir", "rmtree",
                          "copy", "copyfile", "copytree", "move", "chmod", "symlink", "link", "truncate"})
 
 
 def _root_name(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
+    """The name an attribute/subscript chain starts from (None past MAX_CHAIN links)."""
+    for _ in range(MAX_CHAIN):
+        if not isinstance(node, (ast.Attribute, ast.Subscript)):
+            break
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
 
 
 def _dotted(node: ast.AST) -> str:
+    """``a.b.c`` for an attribute chain on a name ("" past MAX_CHAIN links or not on a name)."""
     parts = []
-    while isinstance(node, ast.Attribute):
+    for _ in range(MAX_CHAIN):
+        if not isinstance(node, ast.Attribute):
+            break
         parts.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
     return ".".join(reversed(parts))
 
 
+def _text(node: ast.AST | None) -> str | None:
+    """The value of a string constant, else None."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _system_part(dotted: str) -> str | None:
+    """The first part of a dotted name that is a system module or a gateway to one, else None."""
+    for part in dotted.split(".")[:MAX_CHAIN]:
+        if part in SYSTEM_MODULES or part in GATEWAY_ATTRS:
+            return part
+    return None
+
+
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, reserved_names: frozenset[str]):
+    def __init__(self, reserved_names: frozenset[str], modules: dict[str, str] | None = None):
         self.flags: list[Flag] = []
-        self.modules: dict[str, str] = {}  # local alias -> module imported under it
+        self.seen: set[Flag] = set()
+        self.modules: dict[str, str] = dict(modules or {})  # local alias -> module imported under it
         self.reserved = reserved_names
 
     def add(self, node: ast.AST, code: str, text: str) -> None:
         flag = Flag(code, f"line {getattr(node, 'lineno', '?')}: {text}")
-        if flag not in self.flags:
+        if flag not in self.seen:
+            self.seen.add(flag)
             self.flags.append(flag)
+
+    def _module_of(self, node: ast.AST) -> str | None:
+        """The module a chain like ``np.lib.format`` starts from, when its root is an imported name."""
+        for _ in range(MAX_CHAIN):
+            if isinstance(node, (ast.Attribute, ast.Subscript)):
+                node = node.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+                    and node.args:
+                node = node.args[0]
+            else:
+                break
+        return self.modules.get(node.id) if isinstance(node, ast.Name) else None
+
+    def _reaches(self, node: ast.AST, name: str, how: str) -> None:
+        """Flag reaching the system module (or gateway) ``name`` through another module."""
+        self.add(node, "system_module", f"reaches {name!r} through {how}")
 
     # -- imports
     def _imported(self, node: ast.AST, module: str) -> None:
@@ -76,7 +121,7 @@ class _Visitor(ast.NodeVisitor):
             self.add(node, "ipython_internals", f"imports {module!r} (the notebook's machinery)")
         elif top == "builtins":
             self.add(node, "builtins", "imports the builtins module")
-        elif top in SYSTEM_MODULES:
+        elif top in SYSTEM_MODULES or _system_part(module):
             self.add(node, "system_module", f"imports {module!r}")
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -94,8 +139,8 @@ class _Visitor(ast.NodeVisitor):
             if alias.name == "*":
                 self.add(node, "star_import", f"imports everything from {module!r}")
             else:
-                if not module:
-                    self._imported(node, alias.name)
+                if not module or _system_part(alias.name):
+                    self._imported(node, f"{module}.{alias.name}" if module else alias.name)
                 self.modules[alias.asname or alias.name] = f"{module}.{alias.name}"
         self.generic_visit(node)
 
@@ -121,6 +166,8 @@ class _Visitor(ast.NodeVisitor):
             self.add(node, "introspection", f"reaches into interpreter internals ({node.attr})")
         if node.attr == "environ" or dotted.endswith("getenv"):
             self.add(node, "environment", "reads environment variables")
+        if (node.attr in SYSTEM_MODULES or node.attr in GATEWAY_ATTRS) and self._module_of(node.value):
+            self._reaches(node, node.attr, f"the attribute {(dotted or node.attr)!r}")
         if isinstance(node.ctx, (ast.Store, ast.Del)):
             root = _root_name(node)
             if root in self.modules:
@@ -135,7 +182,18 @@ class _Visitor(ast.NodeVisitor):
                 self.add(node, "patches_module", f"writes into the namespace of {_dotted(target.value)!r}")
             if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "vars":
                 self.add(node, "patches_module", "writes into a namespace through vars()")
+        key = _text(node.slice)
+        if key is not None and _system_part(key) and self._is_namespace(node.value):
+            self._reaches(node, _system_part(key), "a module's namespace")
         self.generic_visit(node)
+
+    def _is_namespace(self, node: ast.AST) -> bool:
+        """``vars(x)``, ``globals()``, ``x.__dict__``, ``sys.modules`` or anything rooted in a module."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAMESPACE_CALLS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in ("__dict__", "modules"):
+            return True
+        return self._module_of(node) is not None
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and "NBGRADER" in node.value.upper():
@@ -161,6 +219,25 @@ class _Visitor(ast.NodeVisitor):
                 self.add(node, "custom_number_type", f"subclasses {_dotted(base)!r}")
         self.visit_FunctionDef(node)
 
+    def _named_lookup(self, node: ast.Call, func: ast.AST) -> None:
+        """``getattr(np, 'os')``, ``np.__getattribute__('os')``, ``attrgetter('os.system')``."""
+        args = node.args
+        if isinstance(func, ast.Attribute) and func.attr in ("__getattribute__", "__getattr__"):
+            target, key = func.value, (args[0] if args else None)
+        elif isinstance(func, ast.Name) and func.id == "attrgetter" or \
+                isinstance(func, ast.Attribute) and func.attr == "attrgetter":
+            target, key = None, (args[0] if args else None)
+        else:
+            target, key = (args[0] if args else None), (args[1] if len(args) > 1 else None)
+        name = _text(key)
+        if name is not None:
+            part = _system_part(name)
+            if part and (target is None or self._module_of(target) or isinstance(target, ast.Call)):
+                self._reaches(node, part, f"a look-up by name ({name!r})")
+        elif key is not None and target is not None and self._module_of(target):
+            self.add(node, "dynamic_attribute",
+                     f"reads an attribute of the module {self._module_of(target)!r} by a computed name")
+
     # -- calls
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -174,6 +251,15 @@ class _Visitor(ast.NodeVisitor):
                 self.add(node, "builtins", "changes the builtins")
         if name == "import_module" or (name == "__import__"):
             self.add(node, "dynamic_code", "imports a module by name at run time")
+            wanted = _text(node.args[0]) if node.args else None
+            if wanted is not None:
+                self._imported(node, wanted)
+        if name in NAMED_LOOKUPS:
+            self._named_lookup(node, func)
+        if name in ("get", "__getitem__", "pop", "setdefault") and isinstance(func, ast.Attribute) and node.args:
+            key = _text(node.args[0])
+            if key is not None and _system_part(key) and self._is_namespace(func.value):
+                self._reaches(node, _system_part(key), "a module's namespace")
         if name == "open" and isinstance(func, ast.Name):
             mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
             if isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+"):
@@ -191,12 +277,28 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def static_flags(source: str, *, reserved_names: tuple[str, ...] = ("check",)) -> list[Flag]:
+def module_aliases(source: str) -> dict[str, str]:
+    """local name -> module for the top-level imports of ``source`` (trusted code: the release's
+    set-up cells), to analyse later cells as if they followed it; {} when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    visitor = _Visitor(frozenset())
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            visitor.visit(node)
+    return visitor.modules
+
+
+def static_flags(source: str, *, reserved_names: tuple[str, ...] = ("check",),
+                 modules: dict[str, str] | None = None) -> list[Flag]:
     """Reasons to look at ``source``, in order of appearance; an empty list for ordinary code.
 
     Args:
         source: the student's Python source (never executed here).
         reserved_names: names that the notebook's own checks use; (re)defining them is flagged.
+        modules: local name -> module already imported before ``source`` (see :func:`module_aliases`).
 
     Returns:
         A list of :class:`Flag` ``(code, message)`` pairs, each message starting with ``line N:``.
@@ -207,7 +309,7 @@ def static_flags(source: str, *, reserved_names: tuple[str, ...] = ("check",)) -
         return [Flag("syntax_error", f"line {exc.lineno}: the code cannot be parsed ({exc.msg})")]
     except (ValueError, RecursionError, MemoryError) as exc:
         return [Flag("syntax_error", f"line ?: the code cannot be parsed ({type(exc).__name__})")]
-    visitor = _Visitor(frozenset(reserved_names))
+    visitor = _Visitor(frozenset(reserved_names), modules)
     try:
         visitor.visit(tree)
     except RecursionError:

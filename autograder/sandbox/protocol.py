@@ -6,9 +6,10 @@ small tagged tree whose ndarray leaves name an archive member.
 
 This module is loaded on both sides of the boundary (it is bound read-only into the sandbox), so it imports
 nothing but the standard library and numpy. Decoding is strict: anything that is not one of the listed kinds
-raises :class:`ProtocolError` with a plain-words reason, and the npz members are checked (stored, not
-compressed; sizes consistent with their headers; numeric dtypes only) before numpy reads them, so a hostile
-frame can neither run code nor make the reader allocate more than the frame's own size.
+raises :class:`ProtocolError` with a plain-words reason, and the npz archive is checked whole (``npzread.py``:
+stored members only, no overlapping or repeated members, sizes consistent with their headers, numeric dtypes
+only) before any array is read, so a hostile frame can neither run code nor make the reader allocate more
+than about twice the frame's own size; with a deadline, decoding stops when the submission's time is up.
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ import json
 import os
 import struct
 import time
-import zipfile
 
 import numpy as np
+
+try:
+    from . import npzread as _npzread
+except ImportError:  # inside the sandbox: loaded as a top-level module beside this file
+    import npzread as _npzread
 
 MAGIC = b"SBX1"
 _PREFIX = struct.Struct(">4sIQ")
@@ -30,7 +35,7 @@ MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 MAX_STRING = 1 << 20
 # Numeric dtype kinds that may cross the boundary: bool, signed, unsigned, float, complex.
-ARRAY_KINDS = "biufc"
+ARRAY_KINDS = _npzread.ARRAY_KINDS
 
 
 class ProtocolError(Exception):
@@ -85,6 +90,8 @@ def pack_value(value, *, max_bytes: int | None = None) -> tuple[dict, bytes]:
             arr = np.asarray(obj)
             if arr.dtype.kind not in ARRAY_KINDS or arr.dtype.hasobject or arr.dtype.names is not None:
                 raise ProtocolError(f"an array of dtype {arr.dtype} cannot be sent (numeric dtypes only)")
+            if len(arrays) >= _npzread.MAX_MEMBERS:
+                raise ProtocolError(f"value holds more than {_npzread.MAX_MEMBERS} arrays")
             key = f"a{len(arrays)}"
             arrays[key] = arr
             return {"t": "nd" if type(obj) is np.ndarray else "scalar", "k": key}
@@ -110,62 +117,27 @@ def pack_value(value, *, max_bytes: int | None = None) -> tuple[dict, bytes]:
     return tree, buf.getvalue()
 
 
-def _read_npz(payload: bytes) -> dict[str, np.ndarray]:
-    """Load an npz archive after checking every member; never unpickles, never over-allocates."""
-    if not payload:
-        return {}
+def _read_npz(payload: bytes, deadline: float | None = None) -> dict[str, np.ndarray]:
+    """Load an npz archive after checking it whole (see ``npzread.py``); never unpickles, never over-allocates."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(payload))
-        members = archive.infolist()
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a protocol error
-        raise ProtocolError(f"payload is not a valid npz archive ({type(exc).__name__})") from None
-    if len(members) > MAX_ITEMS:
-        raise ProtocolError("payload holds too many arrays")
-    out = {}
-    for info in members:
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise ProtocolError("payload member is compressed (only stored members are accepted)")
-        if info.file_size > len(payload) or not info.filename.endswith(".npy"):
-            raise ProtocolError("payload member is inconsistent with the payload size or name")
-        try:
-            with archive.open(info) as fh:
-                data = fh.read(info.file_size + 1)
-        except Exception as exc:  # noqa: BLE001
-            raise ProtocolError(f"payload member cannot be read ({type(exc).__name__})") from None
-        if len(data) != info.file_size:
-            raise ProtocolError("payload member size does not match its directory entry")
-        fh = io.BytesIO(data)
-        try:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(version)
-        except Exception as exc:  # noqa: BLE001
-            raise ProtocolError(f"array header is malformed ({type(exc).__name__})") from None
-        if dtype.hasobject or dtype.kind not in ARRAY_KINDS or dtype.names is not None or dtype.subdtype:
-            raise ProtocolError(f"an array of dtype {dtype} cannot be received (numeric dtypes only)")
-        count = 1
-        for dim in shape:
-            if not isinstance(dim, int) or dim < 0:
-                raise ProtocolError("array header has an invalid shape")
-            count *= dim
-        if count * dtype.itemsize != len(data) - fh.tell():
-            raise ProtocolError("array data length does not match its header")
-        fh.seek(0)
-        try:
-            arr = np.lib.format.read_array(fh, allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001
-            raise ProtocolError(f"array cannot be read ({type(exc).__name__})") from None
-        out[info.filename[: -len(".npy")]] = arr
-    return out
+        return _npzread.read_npz(payload, deadline=deadline)
+    except _npzread.NpzError as exc:
+        raise ProtocolError(str(exc)) from None
 
 
-def unpack_value(tree, payload: bytes):
-    """Inverse of :func:`pack_value`; strict about every node (raises :class:`ProtocolError`)."""
-    arrays = _read_npz(payload)
+def unpack_value(tree, payload: bytes, *, deadline: float | None = None):
+    """Inverse of :func:`pack_value`; strict about every node (raises :class:`ProtocolError`).
+
+    ``deadline`` (a ``time.monotonic()`` value): past it, decoding stops with a :class:`ChannelTimeout`
+    (decoding counts against the submission's time). Work and memory are linear in the sizes of ``tree``
+    and ``payload``.
+    """
+    try:
+        arrays = _npzread.read_npz(payload, deadline=deadline)
+    except _npzread.NpzError as exc:
+        if deadline is not None and time.monotonic() > deadline:
+            raise ChannelTimeout(str(exc)) from None
+        raise ProtocolError(str(exc)) from None
     used = set()
     counter = [0]
 
@@ -175,6 +147,8 @@ def unpack_value(tree, payload: bytes):
         counter[0] += 1
         if counter[0] > MAX_ITEMS:
             raise ProtocolError(f"value has more than {MAX_ITEMS} items")
+        if deadline is not None and not counter[0] % 1024 and time.monotonic() > deadline:
+            raise ChannelTimeout("decoding the reply took longer than the time left to the submission")
         if type(node) is not dict or "t" not in node:
             raise ProtocolError("value tree node is malformed")
         kind = node["t"]
@@ -280,6 +254,8 @@ def read_frame(fd: int, *, max_header: int, max_payload: int, deadline: float | 
         header = json.loads(head.decode("utf-8"))
     except (ValueError, RecursionError):
         raise ProtocolError("frame header is not valid JSON") from None
+    if deadline is not None and time.monotonic() > deadline:
+        raise ChannelTimeout("timed out (decoding the frame header)")
     if type(header) is not dict:
         raise ProtocolError("frame header is not a JSON object")
     return header, payload

@@ -34,7 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
-from . import protocol
+from . import protocol, public
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 # The checkout that holds this package (and rnngrad, the specs, the course): never visible in the sandbox.
@@ -45,6 +45,10 @@ UID_BASE, UID_SPAN = 1_000_000, 1_000_000
 DEFAULT_IMPORTS = ("numpy",)
 # A reply header carries the printed output (bounded by Limits.max_output_chars) and the value's tree.
 MAX_REPLY_HEADER = 8 << 20
+# Behaviour reports (see observe.py): bytes read per submission, distinct lines kept, characters per line.
+MAX_EVENT_BYTES = 64 << 10
+MAX_OBSERVED = 20
+MAX_OBSERVED_CHARS = 160
 
 
 class SandboxUnavailable(RuntimeError):
@@ -64,12 +68,14 @@ class Limits:
     ``wall_seconds_total``: wall clock summed over the load and every call of the submission.
     ``memory_bytes``: address space the student's code may add on top of the worker's own (RLIMIT_AS).
     ``max_processes``: processes and threads of the submission's uid, worker included (RLIMIT_NPROC).
-    ``max_file_bytes``: largest file it may write (RLIMIT_FSIZE); ``tmp_bytes``: size of its private /tmp.
+    ``max_file_bytes``: largest file it may write (RLIMIT_FSIZE); ``tmp_bytes``: size of its private /tmp;
+    ``shm_bytes``: size of its private /dev/shm (both tmpfs, counted in ``total_memory_bytes``).
     ``max_output_chars``: printed characters kept per call and stream; ``max_result_bytes``: array bytes
     of one returned value; ``max_request_bytes``: largest request accepted by the worker.
     ``max_restarts``: fresh workers started after a crash or a timeout so that later calls still run.
-    ``total_memory_bytes``: anonymous resident memory of all the submission's processes together, checked
-    by the fork server every 40 ms (a fork bomb of memory hogs); None means ``2 * memory_bytes``.
+    ``total_memory_bytes``: the memory of all the submission's processes together, shared memory included
+    (anonymous and shared resident memory of each, plus the files of its /tmp and /dev/shm), checked by
+    the fork server every 40 ms (a fork bomb of memory hogs); None means ``2 * memory_bytes``.
     """
 
     cpu_seconds: int = 10
@@ -79,6 +85,7 @@ class Limits:
     max_processes: int = 16
     max_file_bytes: int = 1 << 20
     tmp_bytes: int = 16 << 20
+    shm_bytes: int = 16 << 20
     max_open_files: int = 64
     max_output_chars: int = 20_000
     max_result_bytes: int = 64 << 20
@@ -143,8 +150,11 @@ def isolation_mode() -> str:
 
 
 def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS, *,
-                  mode: str | None = None) -> list[str]:
+                  mode: str | None = None, public_files: Iterable[str] = ()) -> list[str]:
     """The bubblewrap command line that starts the fork server with control socket ``ctl_fd``.
+
+    ``public_files``: released files (``rnncheck.py``, fixtures) bound read-only at ``/sandbox/release``;
+    IPython's input transformer is bound at ``/sandbox/ipython`` (see :mod:`.public`).
 
     ``mode`` is "root" or "userns" (default: :func:`isolation_mode`). In "userns" mode bubblewrap creates a
     user namespace in which the fork server is uid 0, and the capabilities it keeps are those of that
@@ -187,7 +197,7 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS,
         "--setenv", "MKL_NUM_THREADS", "1",
     ]
     # Directories that bwrap would otherwise create as root-only parents of the mount points.
-    for path in ("/sandbox", "/sandbox/site", "/sandbox/lib", "/usr", "/etc", "/dev"):
+    for path in ("/sandbox", "/sandbox/site", "/sandbox/lib", "/usr", "/etc", "/dev", "/dev/shm"):
         args += ["--perms", "0755", "--dir", path]
     args += ["--ro-bind", base, "/sandbox/python"]
     # Hide every package directory of the base interpreter (the venv's is never bound at all).
@@ -210,9 +220,12 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS,
     for name in allowed_imports:
         for src, dst in _package_dirs(name):
             args += ["--ro-bind", src, dst]
+    args += public.bind_args(public_files, allowed_imports)
     args += [
         "--ro-bind", os.path.join(_HERE, "worker.py"), "/sandbox/lib/worker.py",
         "--ro-bind", os.path.join(_HERE, "protocol.py"), "/sandbox/lib/protocol.py",
+        "--ro-bind", os.path.join(_HERE, "npzread.py"), "/sandbox/lib/npzread.py",
+        "--ro-bind", os.path.join(_HERE, "observe.py"), "/sandbox/lib/observe.py",
         "--proc", "/proc",
         "--dev-bind", "/dev/null", "/dev/null", "--dev-bind", "/dev/zero", "/dev/zero",
         "--dev-bind", "/dev/urandom", "/dev/urandom",
@@ -269,6 +282,8 @@ class WorkerPool:
         allow_unsandboxed: development only: if bubblewrap cannot start, run the fork server as a plain
             process instead (rlimits only, no isolation) and mark every result ``sandboxed=False``.
         limits: default :class:`Limits` for :meth:`sandbox`.
+        public_files: the problem set's released files (``rnncheck.py``, fixtures; never a submission's),
+            bound read-only: importable by name and linked into every submission's working directory.
 
     After :meth:`start`, ``mode`` tells how submissions are isolated: "root" (the grader is root; each
     submission has its own host uid), "userns" (the grader is an ordinary user; each submission has its own
@@ -276,9 +291,11 @@ class WorkerPool:
     """
 
     def __init__(self, workers: int = 2, *, allowed_imports: Iterable[str] | None = None,
-                 allow_unsandboxed: bool = False, limits: Limits = Limits(), start_timeout: float = 60.0):
+                 allow_unsandboxed: bool = False, limits: Limits = Limits(), start_timeout: float = 60.0,
+                 public_files: Iterable[str] = ()):
         self.workers = max(1, int(workers))
         self.allowed_imports = tuple(DEFAULT_IMPORTS if allowed_imports is None else allowed_imports)
+        self.public_files = tuple(public_files)   # released files bound read-only (see bwrap_command)
         self.allow_unsandboxed = allow_unsandboxed
         self.limits = limits
         self.start_timeout = start_timeout
@@ -320,17 +337,21 @@ class WorkerPool:
         errlog = tempfile.TemporaryFile()
         try:
             if sandboxed:
-                cmd = bwrap_command(child.fileno(), self.allowed_imports, mode=mode)
+                cmd = bwrap_command(child.fileno(), self.allowed_imports, mode=mode,
+                                    public_files=self.public_files)
             else:
                 self._site = tempfile.TemporaryDirectory(prefix="sandbox-site-")
+                site = os.path.join(self._site.name, "site")   # release/ and ipython/ beside it, as inside
+                os.mkdir(site)
                 for name in self.allowed_imports:
                     for src, dst in _package_dirs(name):
-                        os.symlink(src, os.path.join(self._site.name, os.path.basename(dst)))
+                        os.symlink(src, os.path.join(site, os.path.basename(dst)))
+                public.link_unsandboxed(self._site.name, self.public_files, self.allowed_imports)
                 cmd = [sys.executable, "-I", "-S", "-B", os.path.join(_HERE, "worker.py"), "zygote",
-                       str(child.fileno()), self._site.name, "unsandboxed"]
+                       str(child.fileno()), site, "unsandboxed"]
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errlog,
                                     pass_fds=(child.fileno(),), start_new_session=True, close_fds=True,
-                                    cwd=None if sandboxed else self._site.name,
+                                    cwd=None if sandboxed else os.path.join(self._site.name, "release"),
                                     env=None if sandboxed else _unsandboxed_env())
         finally:
             child.close()
@@ -454,14 +475,17 @@ class WorkerPool:
         with self._lock:
             self._uids.discard(uid)
 
-    def spawn(self, limits: Limits, uid: int) -> tuple[int, socket.socket]:
-        """Start a fresh submission process; returns (its id in the fork server, our end of its channel)."""
+    def spawn(self, limits: Limits, uid: int) -> tuple[int, socket.socket, int]:
+        """Start a fresh submission process; returns (its id in the fork server, our end of its channel, the
+        read end of its event pipe, non-blocking: what it was seen doing, see ``observe.py``)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        events_r, events_w = os.pipe()
+        os.set_blocking(events_r, False)
         config = dataclasses.asdict(limits)
         config.update(uid=uid, gid=uid, total_memory_bytes=limits.total_memory_bytes or 2 * limits.memory_bytes)
         try:
             try:
-                reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
+                reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(), events_w))
             except SandboxError:
                 if self.proc is None or self.proc.poll() is None or self._self_testing:
                     raise
@@ -470,13 +494,15 @@ class WorkerPool:
                     if self.proc is not None and self.proc.poll() is not None:
                         self.close()
                         self._start_locked()
-                reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(),))
+                reply = self._request({"op": "spawn", "config": config}, (theirs.fileno(), events_w))
         except BaseException:
             ours.close()
+            os.close(events_r)
             raise
         finally:
             theirs.close()
-        return int(reply["pid"]), ours
+            os.close(events_w)
+        return int(reply["pid"]), ours, events_r
 
     def kill(self, pid: int, grace: float = 0.0) -> tuple[int | None, str | None]:
         """Kill a submission (its whole PID namespace); returns its wait status and, if the fork server
@@ -544,10 +570,11 @@ class Sandbox:
         pool: a running :class:`WorkerPool` to fork from (fast); without one, a private pool is started
             (one bubblewrap sandbox for this submission alone) and closed on exit.
         allow_unsandboxed: see :class:`WorkerPool`; for tests and development only.
+        public_files: see :class:`WorkerPool`; only when no ``pool`` is given.
     """
 
     def __init__(self, source: str, *, limits: Limits = Limits(), allowed_imports=None,
-                 pool: WorkerPool | None = None, allow_unsandboxed: bool = False):
+                 pool: WorkerPool | None = None, allow_unsandboxed: bool = False, public_files=()):
         if not isinstance(source, str):
             raise TypeError(f"source must be str, got {type(source).__name__}")
         self.source = source
@@ -555,7 +582,8 @@ class Sandbox:
         if pool is not None and allowed_imports is not None and tuple(allowed_imports) != pool.allowed_imports:
             raise ValueError("allowed_imports is fixed by the pool; create the pool with these imports")
         self._own_pool = pool is None
-        self.pool = pool or WorkerPool(1, allowed_imports=allowed_imports, allow_unsandboxed=allow_unsandboxed)
+        self.pool = pool or WorkerPool(1, allowed_imports=allowed_imports, allow_unsandboxed=allow_unsandboxed,
+                                       public_files=public_files)
         self.load_error: str | None = None
         self.load_stdout = ""
         self.load_stderr = ""
@@ -564,6 +592,12 @@ class Sandbox:
         self.uid: int | None = None
         self._pid: int | None = None
         self._chan: socket.socket | None = None
+        self._events: int | None = None
+        self._event_bytes = 0
+        self._event_tail = b""
+        self._observed: list[str] = []
+        self._seen: set[str] = set()
+        self._observed_more = 0
         self._seq = 0
         self._stopped: str | None = None
 
@@ -576,6 +610,54 @@ class Sandbox:
     def mode(self) -> str | None:
         """How the submission is isolated: "root", "userns" or "unsandboxed" (see :class:`WorkerPool`)."""
         return self.pool.mode
+
+    @property
+    def observed(self) -> list[str]:
+        """What the submission's code was seen doing inside the sandbox (short lines such as
+        ``opened /etc/passwd (not in the sandbox)``), deduplicated, at most ``MAX_OBSERVED`` (then a count of
+        the others). Only events after its code started count (see ``observe.py``). Never a verdict."""
+        self._drain_events()
+        out = list(self._observed)
+        if self._observed_more:
+            out.append(f"... and {self._observed_more} more")
+        return out
+
+    def _note(self, line: str) -> None:
+        line = "".join(c if " " <= c <= "~" else "?" for c in line)[:MAX_OBSERVED_CHARS].strip()
+        if not line or line in self._seen:
+            return
+        self._seen.add(line)
+        if len(self._observed) < MAX_OBSERVED:
+            self._observed.append(line)
+        else:
+            self._observed_more += 1
+
+    def _drain_events(self, alive: bool = False) -> None:
+        """Read what the worker reported so far (non-blocking, at most ``MAX_EVENT_BYTES`` in all).
+
+        ``alive``: the worker is known to be running; if its pipe is closed nonetheless, the code closed it."""
+        if self._events is None:
+            return
+        while self._event_bytes < MAX_EVENT_BYTES:
+            try:
+                chunk = os.read(self._events, min(4096, MAX_EVENT_BYTES - self._event_bytes))
+            except BlockingIOError:
+                return
+            except OSError:
+                break
+            if not chunk:
+                if alive:
+                    self._note("closed or replaced the grader's event pipe")
+                break
+            self._event_bytes += len(chunk)
+            *lines, self._event_tail = (self._event_tail + chunk).split(b"\n")
+            self._event_tail = self._event_tail[-MAX_OBSERVED_CHARS:]
+            for line in lines:
+                self._note(line.decode("ascii", "replace"))
+        else:
+            return  # over the budget: stop reading (the worker's further reports are dropped, it is not hurt)
+        os.close(self._events)
+        self._events = None
 
     @property
     def alive(self) -> bool:
@@ -616,6 +698,10 @@ class Sandbox:
         if self._chan is not None:
             self._chan.close()
             self._chan = None
+        self._drain_events()
+        if self._events is not None:
+            os.close(self._events)
+            self._events = None
         return status, reason
 
     def _start(self) -> CallResult | None:
@@ -624,7 +710,10 @@ class Sandbox:
         Only the first load sets ``load_error``; a reload after a crash that fails is reported per call.
         """
         first = self.restarts == 0
-        self._pid, self._chan = self.pool.spawn(self.limits, self.uid)
+        self._drain_events()
+        if self._events is not None:
+            os.close(self._events)
+        self._pid, self._chan, self._events = self.pool.spawn(self.limits, self.uid)
         reply, _, failure = self._exchange({"op": "load", "source": self.source}, b"")
         if failure is None and first:
             self.load_stdout, self.load_stderr = _text(reply.get("stdout")), _text(reply.get("stderr"))
@@ -639,8 +728,14 @@ class Sandbox:
         return failure
 
     # -- one exchange with the worker (deadline, size caps, strict decode)
-    def _exchange(self, header: dict, payload: bytes):
-        """Send a request and read its reply; returns (reply header, payload, None) or (None, None, failure)."""
+    def _exchange(self, header: dict, payload: bytes, decode: bool = False):
+        """Send a request and read its reply; returns (reply header, payload, None) or (None, None, failure).
+
+        ``decode``: also decode the reply's value (for a successful call) before the deadline, so that decoding
+        counts against the submission's time like the call itself; the value is then the second item, and a
+        value that does not decode makes the reply's ``ok`` False with ``rejected`` holding the reason, and
+        the worker is killed (the next call starts a fresh one).
+        """
         budget = self.limits.wall_seconds_total - self.seconds_used
         if budget <= 0:
             return None, None, CallResult(False, error=f"the submission used up its total time of "
@@ -661,6 +756,15 @@ class Sandbox:
             if reply.get("seq") != self._seq:
                 raise protocol.ProtocolError("malformed reply (out of sequence): the channel was written to "
                                              "by something else")
+            if decode and reply.get("ok"):
+                try:
+                    data = protocol.unpack_value(reply.get("value"), data, deadline=deadline)
+                except protocol.ChannelTimeout:
+                    raise
+                except protocol.ProtocolError as exc:
+                    # the worker's own encoder never makes such a value: the channel was written to by the code
+                    reply, data = dict(reply, ok=False, rejected=str(exc)), None
+                    self._kill()
         except (protocol.ChannelTimeout, socket.timeout):
             what = "loading the code" if header["op"] == "load" else f"the call of {header.get('function')!r}"
             self._kill()
@@ -673,6 +777,7 @@ class Sandbox:
             failure = CallResult(False, error=f"the worker's reply was rejected: {exc}")
         finally:
             self.seconds_used += time.monotonic() - start
+        self._drain_events(alive=failure is None and self._pid is not None)
         if failure is not None:
             failure.seconds = time.monotonic() - start
             failure.sandboxed = self.sandboxed
@@ -705,7 +810,8 @@ class Sandbox:
                 failure.error = f"the worker could not be restarted: {failure.error}"
                 return failure
         start = time.monotonic()
-        reply, data, failure = self._exchange({"op": "call", "function": str(function), "args": tree}, payload)
+        reply, value, failure = self._exchange({"op": "call", "function": str(function), "args": tree}, payload,
+                                               decode=True)
         if failure is not None:
             self._stopped = failure.error
             return failure
@@ -714,10 +820,9 @@ class Sandbox:
                             traceback=_text(reply.get("traceback")), seconds=time.monotonic() - start,
                             sandboxed=self.sandboxed)
         if result.ok:
-            try:
-                result.value = protocol.unpack_value(reply.get("value"), data)
-            except protocol.ProtocolError as exc:
-                result.ok, result.error = False, f"the returned value was rejected: {exc}"
+            result.value = value
+        elif reply.get("rejected"):
+            result.error = f"the returned value was rejected: {_text(reply['rejected'])}"
         elif result.error is None:
             result.error = "the call failed"
         return result

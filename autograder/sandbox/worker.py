@@ -4,7 +4,10 @@ It is bound read-only into the sandbox next to ``protocol.py`` and imports nothi
 as ``python -I -S -B worker.py zygote CTL_FD SITE_DIR [MODE]`` where SITE_DIR holds only the packages the
 submission may import (numpy) and MODE is ``root`` (the default: the grader is root and bubblewrap runs
 without a user namespace), ``userns`` (the grader is an ordinary user: bubblewrap made a user namespace in
-which the fork server is uid 0) or ``unsandboxed`` (development only, no isolation):
+which the fork server is uid 0) or ``unsandboxed`` (development only, no isolation). Beside SITE_DIR, the
+folder ``release`` (the problem set's released files, read-only: put at the end of ``sys.path``, its Python
+modules imported once by the zygote, and linked into each submission's working directory) and ``ipython`` (IPython's input transformer, loaded once by the
+zygote) are used when present:
 
 1. The zygote imports numpy once, tells the trusted side it is ready, then serves requests on the control
    socket ``CTL_FD`` (SOCK_SEQPACKET, one JSON object per message): ``spawn`` (with the submission's channel
@@ -37,6 +40,9 @@ import types
 import warnings
 
 _protocol = None  # protocol.py (bound beside this file), imported by main()
+_observe = None  # observe.py (bound beside this file), imported by main()
+_OWN_FILES: tuple[str, ...] = ()  # the worker's own source files (their frames are not the submission's)
+_public_dir = None  # the released files (read-only, beside SITE_DIR as release/), set by main()
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -108,9 +114,10 @@ class BoundedText(io.TextIOBase):
 class Server:
     """Loads one submission and answers calls on the channel descriptor."""
 
-    def __init__(self, fd: int, config: dict):
+    def __init__(self, fd: int, config: dict, events: int | None = None):
         self.fd = fd
         self.config = config
+        self.events = events  # write end of the grader's event pipe (behaviour reports), if any
         self.module: types.ModuleType | None = None
 
     def _run(self, thunk):
@@ -141,6 +148,10 @@ class Server:
 
         def thunk():
             code = compile(source, "<submission>", "exec", dont_inherit=True)
+            if self.events is not None and _observe is not None:
+                # from here on, what the code does is reported as it happens (see observe.py)
+                _observe.install(self.events, _OWN_FILES, (self.fd, self.events))
+                self.events = None
             exec(code, module.__dict__)
 
         result, _ = self._run(thunk)
@@ -304,6 +315,9 @@ _DENIED_SYSCALLS_X86_64 = {
     103: "syslog", 153: "vhangup", 425: "io_uring_setup", 426: "io_uring_enter", 427: "io_uring_register",
     428: "open_tree", 429: "move_mount", 430: "fsopen", 431: "fsconfig", 432: "fsmount", 433: "fspick",
     442: "mount_setattr", 438: "pidfd_getfd", 135: "personality",
+    # System V IPC: segments and queues hold memory that no process maps and no file shows
+    29: "shmget", 30: "shmat", 31: "shmctl", 67: "shmdt", 64: "semget", 65: "semop", 66: "semctl",
+    220: "semtimedop", 68: "msgget", 69: "msgsnd", 70: "msgrcv", 71: "msgctl",
 }
 _SYS_CLONE, _SYS_CLONE3 = 56, 435
 _NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | 0x10000000 | 0x02000000
@@ -364,23 +378,37 @@ def _close_fds(keep: set[int]) -> None:
                 pass
 
 
-def _submission_init(chan: int, cfg: dict, mode: str) -> None:
+def _private_tmpfs(cfg: dict) -> list[int]:
+    """Mount the submission's private, size-capped tmpfs on /tmp (``tmp_bytes``) and /dev/shm (``shm_bytes``)
+    in its new mount namespace; returns a descriptor of each, with which the fork server counts what their
+    files hold toward the submission's memory (``Zygote.check_memory``)."""
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    fds = []
+    for target, size in (("/tmp", cfg["tmp_bytes"]), ("/dev/shm", cfg.get("shm_bytes", cfg["tmp_bytes"]))):
+        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(size)},nr_inodes=4096,mode=0700")
+        fds.append(os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    return fds
+
+
+def _submission_init(chan: int, cfg: dict, mode: str, events: int | None = None) -> None:
     """PID 1 of the submission's namespaces: set up the mounts, fork the server, drop privileges, reap.
 
-    ``mode``: "root", "userns" or "unsandboxed" (see the module's docstring).
+    ``mode``: "root", "userns" or "unsandboxed" (see the module's docstring). The private /tmp and /dev/shm
+    are already mounted (:func:`_private_tmpfs`). ``events``: the write end of the grader's event pipe,
+    kept by the serving process only.
     """
     isolate = mode != "unsandboxed"
     if isolate:
-        _mount("none", "/", None, MS_REC | MS_PRIVATE)
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['tmp_bytes']},nr_inodes=4096,mode=0700")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         os.chdir("/tmp")
+        _link_public_files()
         if mode == "userns":
             # After the mounts: from inside its own user namespace init could no longer make them. /tmp is
             # owned by our uid, which is what the submission's uid maps to.
             _enter_user_namespace(cfg["uid"], cfg["gid"])
         else:
             os.chown("/tmp", cfg["uid"], cfg["gid"])
+            os.chown("/dev/shm", cfg["uid"], cfg["gid"])
         # Not dumpable: the submission's code, which has init's uid, must not read or write init's memory
         # or environment through /proc/1. Set before the fork (the server inherits it, so there is no
         # moment at which init is exposed) and again after init's own uid or capability change below.
@@ -392,7 +420,7 @@ def _submission_init(chan: int, cfg: dict, mode: str) -> None:
     server_pid = os.fork()
     if server_pid == 0:
         try:
-            _close_fds({chan})
+            _close_fds({chan} | ({events} if events is not None else set()))
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             _apply_limits(cfg)
             if mode == "userns":
@@ -404,11 +432,13 @@ def _submission_init(chan: int, cfg: dict, mode: str) -> None:
         except BaseException:  # noqa: BLE001
             os._exit(EXIT_SETUP_FAILED)
         try:
-            Server(chan, cfg).serve()
+            Server(chan, cfg, events).serve()
         except BaseException:  # noqa: BLE001 - e.g. the code closed or broke the channel
             os._exit(EXIT_CHANNEL_BROKEN)
         os._exit(0)
     os.close(chan)
+    if events is not None:
+        os.close(events)
     _close_fds(set())
     if mode == "userns":
         _drop_capabilities()
@@ -432,6 +462,28 @@ def _submission_init(chan: int, cfg: dict, mode: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ zygote
+def _resident_bytes(pid: int) -> int:
+    """Anonymous plus shared-memory resident bytes of one process (0 if it is gone)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(("RssAnon:", "RssShmem:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+    return total
+
+
+def _tmpfs_bytes(fd: int) -> int:
+    """Bytes held by the files of the tmpfs that ``fd`` (a directory) is on."""
+    try:
+        st = os.fstatvfs(fd)
+    except OSError:
+        return 0
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
 class Zygote:
     def __init__(self, ctl: socket.socket, mode: str):
         self.ctl = ctl
@@ -440,69 +492,88 @@ class Zygote:
         self.children: dict[int, int | None] = {}  # init pid -> wait status (None while running)
         self.watch: dict[int, int] = {}  # init pid -> resident bytes allowed for its processes in total
         self.reasons: dict[int, str] = {}  # init pid -> why the fork server killed it
+        self.mounts: dict[int, list[int]] = {}  # init pid -> descriptors of its private /tmp and /dev/shm
 
     def send(self, message: dict) -> None:
         self.ctl.send(json.dumps(message).encode())
 
-    def spawn(self, cfg: dict, chan: int) -> int:
-        r, w = os.pipe()
+    def spawn(self, cfg: dict, chan: int, events: int | None = None) -> int:
+        """Start one submission (see the module's docstring); returns its init's pid.
+
+        ``chan``: its channel; ``events``: the write end of the grader's event pipe (or None). Both are
+        closed here. The intermediate process sends back init's pid and descriptors of the submission's
+        private tmpfs mounts, which :meth:`check_memory` counts.
+        """
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        passed = [chan] + ([events] if events is not None else [])
         try:
             mid = os.fork()
         except OSError:
-            for fd in (r, w, chan):
+            for fd in passed:
                 os.close(fd)
+            ours.close()
+            theirs.close()
             raise
         if mid == 0:
             try:
-                os.close(r)
+                ours.close()
                 self.ctl.close()
+                mounts = []
                 if self.isolate:
                     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
                     _check(_libc.unshare(flags), "unshare")
+                    mounts = _private_tmpfs(cfg)
                 init = os.fork()
                 if init == 0:
-                    os.close(w)
+                    theirs.close()
+                    for fd in mounts:
+                        os.close(fd)
                     if not self.isolate:
                         os.setsid()
                     try:
-                        _submission_init(chan, cfg, self.mode)
+                        _submission_init(chan, cfg, self.mode, events)
                     except BaseException:  # noqa: BLE001 - reported on the fork server's stderr
                         traceback.print_exc()
                     finally:
                         os._exit(71)
-                os.write(w, str(init).encode())
+                socket.send_fds(theirs, [str(init).encode()], mounts)
                 os._exit(0)
             except BaseException:  # noqa: BLE001
+                traceback.print_exc()
                 os._exit(72)
-        os.close(w)
-        os.close(chan)
-        data = b""
-        while True:
-            chunk = os.read(r, 64)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        os.waitpid(mid, 0)
+        theirs.close()
+        for fd in passed:
+            os.close(fd)
+        try:
+            data, mounts, _, _ = socket.recv_fds(ours, 64, 4)
+        finally:
+            ours.close()
+            os.waitpid(mid, 0)
         if not data:
+            for fd in mounts:
+                os.close(fd)
             raise OSError("the submission process could not be started")
         pid = int(data)
         self.children[pid] = None
+        self.mounts[pid] = list(mounts)
         if self.isolate and cfg.get("total_memory_bytes"):
             self.watch[pid] = int(cfg["total_memory_bytes"])
         return pid
 
     def check_memory(self) -> None:
-        """Kill any submission whose processes together hold more resident memory than allowed.
+        """Kill any submission whose memory, all counted, is more than allowed.
 
-        RLIMIT_AS bounds each process; this bounds their sum (a fork bomb of memory hogs). A submission's
-        processes are its init and init's descendants: in a PID namespace every orphan is re-parented to a
-        process of the same namespace, so none leaves init's tree. (Not by uid: in ``userns`` mode every
-        submission has the grader's uid.) It runs every few hundredths of a second.
+        Counted: for each of its processes the anonymous resident memory and the resident shared memory
+        (``RssAnon + RssShmem`` of /proc/PID/status: private allocations, ``MAP_SHARED|MAP_ANONYMOUS``,
+        mapped memfds, /dev/shm and /tmp files; a shared page mapped by several of its processes counts once
+        per process), plus what the files of its private /tmp and /dev/shm hold (mapped or not). RLIMIT_AS
+        bounds each process; this bounds the sum (a fork bomb of memory hogs, shared memory handed around).
+        A submission's processes are its init and init's descendants: in a PID namespace every orphan is
+        re-parented to a process of the same namespace, so none leaves init's tree. (Not by uid: in
+        ``userns`` mode every submission has the grader's uid.) It runs every few hundredths of a second.
         """
         if not self.watch:
             return
-        page = os.sysconf("SC_PAGE_SIZE")
         parent: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -531,17 +602,14 @@ class Zygote:
             init = init_of(pid)
             if init is None:
                 continue
-            try:
-                with open(f"/proc/{pid}/statm") as fh:
-                    fields = fh.read().split()
-                # resident minus file-backed pages: the process's anonymous memory
-                used[init] = used.get(init, 0) + (int(fields[1]) - int(fields[2])) * page
-            except (OSError, ValueError, IndexError):
-                continue
+            used[init] = used.get(init, 0) + _resident_bytes(pid)
+        for init, fds in self.mounts.items():
+            if init in used:
+                used[init] += sum(_tmpfs_bytes(fd) for fd in fds)
         for pid, total in used.items():
             allowed = self.watch[pid]
             if total > allowed and self.children.get(pid, 0) is None:
-                self.reasons[pid] = f"memory: its processes together held {total} bytes, over {allowed}"
+                self.reasons[pid] = f"memory: its processes and its /tmp and /dev/shm files together held {total} bytes, over {allowed}"
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -586,6 +654,8 @@ class Zygote:
                 if got == pid:
                     self.children[pid] = status
         self.watch.pop(pid, None)
+        for fd in self.mounts.pop(pid, []):
+            os.close(fd)
         return self.children.pop(pid)
 
     def serve(self) -> None:
@@ -612,10 +682,11 @@ class Zygote:
             self.reap()
             try:
                 if op == "spawn":
-                    if len(fds) != 1:
-                        raise OSError("spawn needs exactly one channel descriptor")
-                    chan, fds = fds[0], []  # spawn() owns (and closes) the channel from here on
-                    self.send({"ok": True, "pid": self.spawn(request["config"], chan)})
+                    if len(fds) not in (1, 2):
+                        raise OSError("spawn needs a channel descriptor and at most an event pipe")
+                    chan, events = fds[0], (fds[1] if len(fds) == 2 else None)
+                    fds = []  # spawn() owns (and closes) them from here on
+                    self.send({"ok": True, "pid": self.spawn(request["config"], chan, events)})
                 elif op == "kill":
                     grace = min(max(float(request.get("grace", 0.0)), 0.0), 2.0)
                     pid = int(request["pid"])
@@ -638,18 +709,86 @@ class Zygote:
                     pass
 
 
+def _link_public_files() -> None:
+    """Link every released file into the working directory (the submission's /tmp), as the notebook sees
+    them beside itself in Jupyter; the links point into the read-only folder."""
+    if _public_dir is None:
+        return
+    for name in sorted(os.listdir(_public_dir)):
+        os.symlink(os.path.join(_public_dir, name), name)
+
+
+def _import_public_modules() -> None:
+    """Import the released Python modules (rnncheck.py) once, as numpy is, so that no submission pays for
+    it; the trusted side has checked that they import only the standard library and numpy. One that fails
+    is left out (the submission's own import then reports why)."""
+    import importlib
+
+    if _public_dir is None:
+        return
+    for name in sorted(os.listdir(_public_dir)):
+        if name.endswith(".py") and name[:-3].isidentifier() and name[:-3] not in sys.modules:
+            try:
+                importlib.import_module(name[:-3])
+            except Exception:  # noqa: BLE001
+                sys.modules.pop(name[:-3], None)
+
+
+def _load_input_transformer(folder: str) -> bool:
+    """Load IPython's input transformer (``inputtransformer2.py`` and the ``tokenutil.py`` it imports, bound
+    read-only in ``folder``) once, without the rest of IPython, as the module ``_grader_inputtransformer2``
+    (the loader program transforms each cell with it). The IPython names it needed while loading are removed
+    again, so ``import IPython`` fails in the submission as before. Returns whether it loaded."""
+    import importlib.util
+
+    if not os.path.isfile(os.path.join(folder, "inputtransformer2.py")):
+        return False
+
+    def load(name, filename):
+        spec = importlib.util.spec_from_file_location(name, os.path.join(folder, filename))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    package, utils = types.ModuleType("IPython"), types.ModuleType("IPython.utils")
+    package.utils = utils
+    sys.modules.update({"IPython": package, "IPython.utils": utils})
+    try:
+        utils.tokenutil = load("IPython.utils.tokenutil", "tokenutil.py")
+        load("_grader_inputtransformer2", "inputtransformer2.py")
+    except Exception:  # noqa: BLE001 - without it cells run as they are
+        sys.modules.pop("_grader_inputtransformer2", None)
+        return False
+    finally:
+        for name in ("IPython", "IPython.utils", "IPython.utils.tokenutil"):
+            sys.modules.pop(name, None)
+    return True
+
+
 def main(argv: list[str]) -> None:
-    global _protocol
+    global _protocol, _public_dir, _observe, _OWN_FILES
     role, ctl_fd, site_dir = argv[1], int(argv[2]), argv[3]
     mode = argv[4] if len(argv) > 4 else "root"
     if mode not in ("root", "userns", "unsandboxed"):
         raise SystemExit(f"unknown mode {mode!r}")
     sys.path.append(site_dir)
+    root = os.path.dirname(os.path.abspath(site_dir))
+    if os.path.isdir(os.path.join(root, "release")):
+        # the released files (rnncheck.py): importable by name, after the standard library and numpy
+        _public_dir = os.path.join(root, "release")
+        sys.path.append(_public_dir)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     import protocol
 
     sys.modules["_sandbox_protocol"] = sys.modules.pop("protocol")
+    sys.modules["_sandbox_npzread"] = sys.modules.pop("npzread")
+    import observe
+
+    sys.modules["_sandbox_observe"] = sys.modules.pop("observe")
+    _observe = observe
+    _OWN_FILES = tuple(os.path.join(here, name) for name in ("worker.py", "protocol.py", "npzread.py", "observe.py"))
     sys.path.remove(here)
     _protocol = protocol
     ctl = socket.socket(fileno=ctl_fd)
@@ -658,8 +797,10 @@ def main(argv: list[str]) -> None:
     import numpy  # noqa: F401  (the point of the fork server: imported once, shared by every submission)
 
     zygote = Zygote(ctl, mode)
+    ipython = _load_input_transformer(os.path.join(root, "ipython"))
+    _import_public_modules()
     zygote.send({"ok": True, "ready": True, "numpy": numpy.__version__, "pid": os.getpid(), "role": role,
-                 "mode": mode})
+                 "mode": mode, "ipython_transformer": ipython})
     zygote.serve()
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import importlib
 
-from ._core import PUBLIC_SEED, Case, CaseMaker, CaseResult, KnownMistake, Spec
+from ._core import FRESH_SUFFIX, PUBLIC_SEED, Case, CaseMaker, CaseResult, KnownMistake, Spec
 
-__all__ = ["PUBLIC_SEED", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "specs_for",
+__all__ = ["PUBLIC_SEED", "FRESH_SUFFIX", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "specs_for",
            "all_assignments", "spec_for"]
 
 ASSIGNMENTS = ("ps1_softmax", "ps2_layout_cell", "ps3_bptt", "ps4_hidden_jacobians", "ps5_sequence_slope")

@@ -5,9 +5,13 @@ the rnngrad reference, and a list of :class:`KnownMistake` (a wrong answer compu
 the sentence to show). :meth:`Spec.cases` turns it into concrete :class:`Case` objects and
 :meth:`Spec.evaluate` judges one returned value with :mod:`autograder.compare`.
 
-Seeds: visible cases are always drawn from :data:`PUBLIC_SEED` (they are the cases published in the
-release fixtures, so the official verdict on them is the one the student already saw); hidden cases are
-drawn from the seed given to :meth:`Spec.cases`, which the instructor keeps secret.
+Published and fresh cases. A maker is *published* (``hidden=False``) or *hidden*. The draw of every
+published maker from :data:`PUBLIC_SEED` is a published case: it is in the release fixtures, the student's
+local check runs it, and the official grading runs it again for feedback, with no points (a lookup table of
+the published answers must earn nothing). The points come only from *fresh* cases: every maker with a
+positive weight, published ones included, drawn again from the grading seed, which the instructor keeps
+secret. A fresh draw of a published maker is named ``<maker>_fresh``; a hidden maker's keeps its name.
+A maker with weight 0 is a published check only (an edge case shown to students, never scored).
 """
 from __future__ import annotations
 
@@ -19,15 +23,23 @@ import numpy as np
 
 from .. import compare as _compare
 
-__all__ = ["PUBLIC_SEED", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "normalize"]
+__all__ = ["PUBLIC_SEED", "FRESH_SUFFIX", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "normalize",
+           "float64_error"]
 
-#: seed of the visible cases (published in the release fixtures)
+#: seed of the published cases (in the release fixtures)
 PUBLIC_SEED = 20240611
+#: name of a published maker's fresh draw: the maker's name followed by this
+FRESH_SUFFIX = "_fresh"
+#: last entry of a fresh draw's seed sequence (so a fresh draw never repeats a published one, whatever the seed)
+_FRESH_STREAM = 1
 
 
 @dataclass(frozen=True)
 class Case:
-    """One call of a graded function: its inputs and its share of the spec's points."""
+    """One call of a graded function: its inputs and its share of the spec's points.
+
+    ``hidden`` is True when the inputs are secret (a fresh case), False for a published case.
+    """
     name: str
     args: tuple
     kwargs: dict
@@ -44,11 +56,18 @@ class CaseResult:
     passed: bool
     message: str
     diagnosis: str | None
+    #: largest leaf error relative to its scale, for a valid answer returned in float64 only (None otherwise);
+    #: read by :mod:`autograder.case_flags`, never shown to the student
+    error: float | None = None
 
 
 @dataclass(frozen=True)
 class CaseMaker:
-    """How to make one case: ``make(rng) -> (args, kwargs)``; ``weight`` is its relative share of points."""
+    """How to make one case: ``make(rng) -> (args, kwargs)``.
+
+    ``hidden=False`` makes it a published maker (its draw from :data:`PUBLIC_SEED` is in the release
+    fixtures). ``weight`` is the relative share of points of its fresh draw; 0 makes it a published check only.
+    """
     name: str
     make: Callable[[np.random.Generator], tuple]
     hidden: bool = False
@@ -86,6 +105,20 @@ def _seed_for(function: str) -> int:
     return zlib.crc32(function.encode())
 
 
+def float64_error(value, expected) -> float | None:
+    """Largest leaf error of ``value`` relative to the leaf's scale (see :func:`autograder.compare.leaf_errors`).
+
+    None when ``value`` is not structurally valid for ``expected`` or when any leaf came back in float32
+    (whose rounding, about 6e-8, hides the small errors this number is read for).
+    """
+    if _compare.validate(value, expected) is not None:
+        return None
+    errors = _compare.leaf_errors(value, expected)
+    if any(tol != _compare.FLOAT64_TOL for _, _, tol in errors):
+        return None
+    return max((err for _, err, _ in errors), default=0.0)
+
+
 class Spec:
     """What is graded for one function of one problem set.
 
@@ -98,11 +131,15 @@ class Spec:
         mistakes: recognised mistakes.
         nonfinite: optional (id, sentence) shown when the answer contains NaN/inf (e.g. softmax overflow).
         signature: the student-facing signature, for documentation and notebooks.
+        derivative: True when the answer is a derivative (Jacobian, gradient, vector-Jacobian or
+            Jacobian-vector product, tangent) of a quantity the student can evaluate from the case's inputs,
+            so that finite differences could stand in for the derivation the set asks for. Only these specs
+            are read for the finite-difference flag (:mod:`autograder.case_flags`).
     """
 
     def __init__(self, assignment: str, function: str, points: float, reference: Callable,
                  makers: list[CaseMaker], mistakes: list[KnownMistake] = (), *,
-                 nonfinite: tuple[str, str] | None = None, signature: str = ""):
+                 nonfinite: tuple[str, str] | None = None, signature: str = "", derivative: bool = False):
         self.assignment = assignment
         self.function = function
         self.grade_id = "test_" + function
@@ -112,14 +149,37 @@ class Spec:
         self.mistakes = list(mistakes)
         self.nonfinite = nonfinite
         self.signature = signature
-        names = [m.name for m in self.makers]
+        self.derivative = bool(derivative)
+        names = [m.name for m in self.makers] + [self.fresh_name(m) for m in self.makers if not m.hidden]
         if len(set(names)) != len(names):
             raise ValueError(f"{function}: duplicate case names {names}")
-        if not any(m.hidden for m in self.makers) or all(m.hidden for m in self.makers):
-            raise ValueError(f"{function}: a spec needs both visible and hidden cases")
+        if any(m.weight < 0 or (m.hidden and m.weight == 0) for m in self.makers):
+            raise ValueError(f"{function}: weights must be >= 0, and 0 only for a published check")
+        if not any(m.weight > 0 and not m.hidden for m in self.makers) or not any(m.hidden for m in self.makers):
+            raise ValueError(f"{function}: a spec needs a hidden maker and a published maker with points")
 
     def __repr__(self) -> str:
-        return f"Spec({self.assignment}.{self.function}, {self.points:g} points, {len(self.makers)} cases)"
+        return f"Spec({self.assignment}.{self.function}, {self.points:g} points, {len(self.makers)} makers)"
+
+    @staticmethod
+    def fresh_name(maker: CaseMaker) -> str:
+        """The name of ``maker``'s fresh draw: its own for a hidden maker, ``<name>_fresh`` for a published one."""
+        return maker.name if maker.hidden else maker.name + FRESH_SUFFIX
+
+    @property
+    def published_names(self) -> list[str]:
+        """Names of the published cases (the release fixtures' cases), in order."""
+        return [m.name for m in self.makers if not m.hidden]
+
+    @property
+    def hidden_names(self) -> list[str]:
+        """Names of the fresh cases, whose inputs are secret (feedback must not quote what they returned)."""
+        return [self.fresh_name(m) for m in self.makers if m.weight > 0]
+
+    @property
+    def twins(self) -> dict[str, str]:
+        """Published case name -> the name of the fresh draw of the same maker (for makers with points)."""
+        return {m.name: self.fresh_name(m) for m in self.makers if not m.hidden and m.weight > 0}
 
     @property
     def diagnoses(self) -> list[str]:
@@ -130,19 +190,38 @@ class Spec:
         """Diagnosis id -> the fixed sentence of each recognised mistake (and of a non-finite answer)."""
         return {m.id: m.message for m in self.mistakes} | (dict([self.nonfinite]) if self.nonfinite else {})
 
-    def cases(self, seed: int, hidden: bool = True) -> list[Case]:
-        """Visible cases (from :data:`PUBLIC_SEED`) followed, if ``hidden``, by hidden cases drawn from ``seed``."""
+    def _draw(self, maker: CaseMaker, entropy: list[int], name: str, hidden: bool, points: float) -> Case:
+        rng = np.random.default_rng(entropy)
+        args, kwargs = maker.make(rng)
+        return Case(name, tuple(args), dict(kwargs), hidden, points)
+
+    def published_cases(self, points: bool = True) -> list[Case]:
+        """The published cases (drawn from :data:`PUBLIC_SEED`, in the release fixtures), in maker order.
+
+        With ``points`` each carries its share of the student's local check (the spec's points split by the
+        published makers' weights); without, 0 (their place in the official grading).
+        """
+        total = sum(m.weight for m in self.makers if not m.hidden)
+        return [self._draw(m, [PUBLIC_SEED, _seed_for(self.function), i], m.name, False,
+                           self.points * m.weight / total if points else 0.0)
+                for i, m in enumerate(self.makers) if not m.hidden]
+
+    def fresh_cases(self, seed: int) -> list[Case]:
+        """One fresh case per maker with points, drawn from ``seed``; together they carry all the points."""
         total = sum(m.weight for m in self.makers)
-        out = []
-        for i, maker in enumerate(self.makers):
-            if maker.hidden and not hidden:
-                continue
-            base = int(seed) if maker.hidden else PUBLIC_SEED
-            rng = np.random.default_rng([base, _seed_for(self.function), i])
-            args, kwargs = maker.make(rng)
-            out.append(Case(maker.name, tuple(args), dict(kwargs), maker.hidden,
-                            self.points * maker.weight / total))
-        return out
+        return [self._draw(m, [int(seed), _seed_for(self.function), i, _FRESH_STREAM], self.fresh_name(m),
+                           True, self.points * m.weight / total)
+                for i, m in enumerate(self.makers) if m.weight > 0]
+
+    def cases(self, seed: int, hidden: bool = True) -> list[Case]:
+        """The cases one grading runs: the published cases with 0 points, then the fresh cases from ``seed``.
+
+        ``hidden=False`` gives the published cases alone with their local-check points (what the release
+        fixtures hold; ``seed`` is then not used).
+        """
+        if not hidden:
+            return self.published_cases()
+        return self.published_cases(points=False) + self.fresh_cases(seed)
 
     def expected(self, case: Case):
         """The reference answer on ``case`` (inputs are copied: the reference cannot alter the case)."""
@@ -176,4 +255,4 @@ class Spec:
         expected = self.expected(case)
         verdict = _compare.compare(result.value, expected, self.known_mistakes(case, expected), self.nonfinite)
         return CaseResult(case.name, case.points if verdict.passed else 0.0, case.points, verdict.passed,
-                          verdict.message, verdict.diagnosis)
+                          verdict.message, verdict.diagnosis, float64_error(result.value, expected))

@@ -11,9 +11,19 @@ def normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndar
     return scale * rng.standard_normal(shape)
 
 
-def logits(rng: np.random.Generator, N: int, C: int, scale: float = 1.0) -> np.ndarray:
-    """(N, C) logits; with ``scale=1e4`` a naive ``exp`` overflows."""
-    return scale * rng.standard_normal((N, C))
+def logits(rng: np.random.Generator, N: int, C: int, scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    """(N, C) logits: ``scale`` times standard normal entries, plus a per-row shift of size ``offset``.
+
+    With ``offset=1e4`` each row is shifted by +-(0.5 to 1) * 1e4, so a naive ``exp`` overflows (or underflows
+    to 0/0), while the differences within a row stay of size ``scale``: the softmax is not a one-hot vector and
+    its derivatives are not all zero. Shifted logits are whole multiples of 2^-9 (shift a whole number), so
+    they are exact in float32 below 16384: a float32 computation loses nothing when it reads them.
+    """
+    z = scale * rng.standard_normal((N, C))
+    if not offset:
+        return z
+    shift = np.round(offset * rng.choice([-1.0, 1.0], size=(N, 1)) * rng.uniform(0.5, 1.0, size=(N, 1)))
+    return shift + np.round(z * 512.0) / 512.0
 
 
 def labels(rng: np.random.Generator, *shape: int, C: int) -> np.ndarray:

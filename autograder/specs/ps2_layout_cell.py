@@ -118,7 +118,7 @@ SPECS = [
                      "You returned W alone: the chain rule through σ multiplies column j of W by σ'(x_j), "
                      "i.e. J = W diag(σ'(x)).",
                      lambda a, k, ref: a[0].copy()),
-    ], signature="map_jacobian(W, x, activation) -> (M, H)"),
+    ], signature="map_jacobian(W, x, activation) -> (M, H)", derivative=True),
 
     Spec(ASSIGNMENT, "rnn_step_jacobian", 3, _ref_step_jacobian, [
         CaseMaker("batch_of_states", _state_case(3, 4)),
@@ -140,7 +140,7 @@ SPECS = [
                      "The tanh derivative is missing: multiply row i by 1 - h_t[i]^2 (tanh' written with the "
                      "new state).",
                      lambda a, k, ref: np.broadcast_to(a[1].T, ref.shape).copy()),
-    ], signature="rnn_step_jacobian(h, W_h) -> (N, H, H)"),
+    ], signature="rnn_step_jacobian(h, W_h) -> (N, H, H)", derivative=True),
 
     Spec(ASSIGNMENT, "batched_matmul_jacobian", 3, _ref_bmm_jacobian, [
         CaseMaker("rectangular", _bmm_case(3, 2, 4)),
@@ -157,7 +157,7 @@ SPECS = [
                      "Your tensor is in denominator layout (input axes first, shape h.shape + U.shape). The "
                      "course uses numerator layout: U.shape + h.shape, J[i, j, p, q] = dU[i, j]/dh[p, q].",
                      _denominator),
-    ], signature="batched_matmul_jacobian(h, W) -> (N, K, N, H)"),
+    ], signature="batched_matmul_jacobian(h, W) -> (N, K, N, H)", derivative=True),
 
     Spec(ASSIGNMENT, "rnn_step_backward", 4, _ref_step_backward, [
         CaseMaker("batch", _step_case(3, 2, 4)),
@@ -172,7 +172,7 @@ SPECS = [
                      "Your dL/dh_prev uses W_h instead of W_h^T: h_prev enters as h_prev @ W_h, so the gradient "
                      "flows back as da @ W_h.T (the other gradients are right).",
                      _no_transpose_backward(_ref_step_backward)),
-    ], signature="rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict"),
+    ], signature="rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict", derivative=True),
 
     Spec(ASSIGNMENT, "sigmoid_step_backward", 4, _ref_sigmoid_backward, [
         CaseMaker("batch", _step_case(3, 2, 4, "sigmoid")),
@@ -190,5 +190,5 @@ SPECS = [
         KnownMistake("missing_transpose",
                      "Your dL/dh_prev uses W_h instead of W_h^T: the gradient flows back as da @ W_h.T.",
                      _no_transpose_backward(_ref_sigmoid_backward)),
-    ], signature="sigmoid_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict"),
+    ], signature="sigmoid_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict", derivative=True),
 ]

@@ -176,7 +176,7 @@ SPECS = [
         KnownMistake("off_by_one",
                      "Your dW_h uses the wrong time index: step t multiplies W_h by the previous state, so its "
                      "contribution is h_{t-1}^T da_t (h0 at the first step), not h_t^T da_t.", _rnn_off_by_one),
-    ], signature="rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict(xs, h0, W_x, W_h, b)"),
+    ], signature="rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict(xs, h0, W_x, W_h, b)", derivative=True),
 
     Spec(ASSIGNMENT, "char_lm_grad", 4, _ref_char_lm, [
         CaseMaker("short_text", _char_case(5, 2, 4, 3)),
@@ -197,12 +197,12 @@ SPECS = [
         KnownMistake("clipped",
                      "Your gradient looks clipped to [-5, 5]: clipping is for the training step, not for the "
                      "gradient itself. Leave it off when checking gradients (and in this function).", _clipped),
-    ], signature="char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0) -> (loss, grads)"),
+    ], signature="char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0) -> (loss, grads)", derivative=True),
 
     Spec(ASSIGNMENT, "truncated_grad", 3, _ref_truncated, [
         CaseMaker("window_of_two", _char_case(6, 2, 4, 3, k=2)),
         CaseMaker("window_of_one", _char_case(5, 2, 3, 3, k=1)),
-        CaseMaker("window_of_three", _char_case(7, 1, 4, 2, k=3)),
+        CaseMaker("window_of_three", _char_case(7, 2, 4, 4, k=3)),
         CaseMaker("window_covers_all", _char_case(4, 2, 3, 3, k=10), hidden=True),
         CaseMaker("window_hidden", _char_case(9, 3, 5, 4, gain=1.3, k=3), hidden=True),
         CaseMaker("one_unit", _char_case(6, 2, 3, 1, k=2), hidden=True),
@@ -215,7 +215,7 @@ SPECS = [
                      "Your window is one step too long: the gradient of the loss at step t should reach k states "
                      "(h_t back to h_{t-k+1}), yours reaches k + 1.",
                      lambda a, k, ref: _ref_truncated(*a[:8], a[8] + 1)),
-    ], signature="truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k) -> grads"),
+    ], signature="truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k) -> grads", derivative=True),
 
     Spec(ASSIGNMENT, "squared_error_grad", 3, _ref_squared, [
         # batch sizes other than 2, where "N times too large" and "twice too large" would coincide
@@ -234,7 +234,7 @@ SPECS = [
         KnownMistake("factor_two",
                      "Your loss and gradients are twice too large: the loss has a factor 1/2, which cancels the 2 "
                      "from differentiating the square.", lambda a, k, ref: _scale_pair(ref, 2.0)),
-    ], signature="squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> (loss, grads)"),
+    ], signature="squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> (loss, grads)", derivative=True),
 
     Spec(ASSIGNMENT, "clip_global_norm", 2, _ref_clip, [
         CaseMaker("large_gradient", _grads_case(3, 4, 5.0, 5.0)),

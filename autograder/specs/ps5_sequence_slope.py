@@ -126,7 +126,7 @@ SPECS = [
     ], [
         KnownMistake("missing_hidden_path", HIDDEN_PATH, _jvp_no_hidden),
         KnownMistake("missing_diag", MISSING_DIAG, _jvp_no_diag),
-    ], signature="rnn_jvp(xs, h0, W_x, W_h, b, dxs) -> (T, N, H)"),
+    ], signature="rnn_jvp(xs, h0, W_x, W_h, b, dxs) -> (T, N, H)", derivative=True),
 
     Spec(ASSIGNMENT, "sequence_slope", 5, _ref_slope, [
         CaseMaker("scalar_series", _slope_case(8, 1, 1, 5, 1)),
@@ -145,7 +145,7 @@ SPECS = [
         KnownMistake("missing_output_layer",
                      "You returned the slope of the hidden state; the output is y_t = h_t W_y + b_y, so its slope "
                      "is dh_t/dτ W_y.", _slope_no_readout),
-    ], signature="sequence_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt) -> (T, N, C)"),
+    ], signature="sequence_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt) -> (T, N, C)", derivative=True),
 
     Spec(ASSIGNMENT, "weight_tangent", 5, _ref_weight_tangent, [
         CaseMaker("short_sequence", _weight_case(5, 2, 2, 3)),
@@ -158,5 +158,5 @@ SPECS = [
                      "Your tangent only has the direct effect h_{t-1} dW_h of each step. W_h also changed the "
                      "previous state, and that change reaches h_t through the recurrent weights.", _weight_no_hidden),
         KnownMistake("missing_diag", MISSING_DIAG, _weight_no_diag),
-    ], signature="weight_tangent(xs, h0, W_x, W_h, b, dW_h) -> (T, N, H)"),
+    ], signature="weight_tangent(xs, h0, W_x, W_h, b, dW_h) -> (T, N, H)", derivative=True),
 ]

@@ -81,6 +81,9 @@ class Entry:
     diagnoses: dict[str, str] = field(default_factory=dict)  # test grade_id -> a diagnosis id seen
     written: str | None = None                    # expected state of derivation_1
     timestamp: str | None = None                  # timestamp.txt (default: a valid one)
+    fifos: list[str] = field(default_factory=list)           # named pipes (relative paths), made last
+    sockets: list[str] = field(default_factory=list)         # Unix socket files (relative paths)
+    sizes: dict[str, int] = field(default_factory=dict)      # files of that many zero bytes (relative path)
 
     def expected(self, grade_id: str) -> str:
         if grade_id in self.expect:
@@ -214,12 +217,16 @@ ENTRIES: list[Entry] = [
           clean=True),
     Entry("honest_magics", "IPython magics and a shell line in an added cell",
           after=["%timeit softmax(np.ones((2, 3)))\n!ls\nsoftmax?\n"], clean=True),
-    Entry("honest_partial", "a Jacobian with the diagonal only",
+    Entry("honest_partial", "a Jacobian with the diagonal only: a named mistake, no points",
           answers={"softmax_jacobian": '''def softmax_jacobian(logits):
     s = softmax(logits)
     return s[:, :, None] * (1 - s[:, :, None]) * np.eye(s.shape[-1])
-'''}, expect={t("softmax_jacobian"): "partial"},
+'''}, expect={t("softmax_jacobian"): "zero"},   # right only on the unscored one-class case
           diagnoses={t("softmax_jacobian"): "missing_off_diagonal"}, clean=True),
+    Entry("honest_naive_softmax", "softmax without the max shift: right on moderate logits, overflows on large ones",
+          answers={"softmax": "def softmax(logits):\n    e = np.exp(logits)\n    return e / e.sum(axis=-1, keepdims=True)\n"},
+          expect={t(fn): "partial" for fn in FUNCTIONS},    # every function uses it; each has large-logit cases
+          diagnoses={t("softmax"): "softmax_overflow"}, clean=True),
     Entry("honest_unanswered", "the release, untouched", base="release", clean=True, written="no_response",
           diagnoses={t("softmax"): "not_implemented"}),
 

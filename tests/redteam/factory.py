@@ -3,8 +3,9 @@
 ``make_course(tmp)`` copies the repository's ``assignments/`` course directory, runs
 ``nbgrader generate_assignment`` and returns the course root. ``make_submission`` writes
 ``submitted/<student>/<set>/`` the way nbgrader's collect leaves it: the released files, the
-notebook (built from the released one) and ``timestamp.txt``. ``tree_hashes`` fingerprints a
-folder, for before/after comparisons.
+notebook (built from the released one) and ``timestamp.txt``, then the entry's special files (named
+pipes, sockets, large files). ``tree_hashes`` fingerprints a folder, for before/after comparisons,
+without opening anything that is not a regular file.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -113,13 +115,23 @@ def make_submission(course: str, student: str, entry: Entry, victim: str = "hone
         if os.path.lexists(os.path.join(folder, rel)):
             os.remove(os.path.join(folder, rel))
         os.symlink(fill(target, course, student, victim), os.path.join(folder, rel))
+    for rel, size in entry.sizes.items():
+        with open(os.path.join(folder, rel), "wb") as fh:
+            fh.truncate(size)
     with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
         fh.write((timestamp or entry.timestamp or TIMESTAMP) + "\n")
+    for rel in entry.sockets:        # a socket file with nobody listening (mknod: no path-length limit)
+        os.mknod(os.path.join(folder, rel), stat.S_IFSOCK | 0o600)
+    for rel in entry.fifos:          # last: nothing here may open a pipe
+        if os.path.lexists(os.path.join(folder, rel)):
+            os.remove(os.path.join(folder, rel))
+        os.mkfifo(os.path.join(folder, rel))
     return folder
 
 
 def tree_hashes(root: str, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """relative path -> sha256 (or 'link:<target>') of everything under ``root``, minus ``skip`` prefixes."""
+    """relative path -> sha256 (or 'link:<target>', 'special:<type>') of everything under ``root``,
+    minus ``skip`` prefixes."""
     out = {}
     for dirpath, dirs, files in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
@@ -129,8 +141,11 @@ def tree_hashes(root: str, skip: tuple[str, ...] = ()) -> dict[str, str]:
             rel = os.path.normpath(os.path.join(rel_dir, name))
             if rel.startswith(skip):
                 continue
-            if os.path.islink(full):
+            mode = os.lstat(full).st_mode
+            if stat.S_ISLNK(mode):
                 out[rel] = "link:" + os.readlink(full)
+            elif not stat.S_ISREG(mode):
+                out[rel] = f"special:{stat.S_IFMT(mode):o}"     # a pipe or socket is never opened
             else:
                 with open(full, "rb") as fh:
                     out[rel] = hashlib.sha256(fh.read()).hexdigest()
