@@ -91,13 +91,15 @@ def html_text(value, limit: int | None = MAX_CHARS) -> str:
 
 
 #: characters that would be markup in Markdown (CommonMark and Jupyter's math), escaped with a backslash
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$&~!{}()])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|$&~!{}()])")
 
 
 def escape_markdown(text: str) -> str:
     """Plain text shown literally inside Markdown: no HTML, no links or images, no emphasis, no table
-    cells, no math (``$``), no entities (``&``)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    cells, no math (``$``), no entities (``&``). Angle brackets become entities, not backslash escapes:
+    a bare address turned into a link swallows the backslash before them."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markdown_text(value, limit: int | None = MAX_CHARS) -> str:

@@ -178,3 +178,13 @@ def test_escape_markdown_stops_math_links_and_entities():
     page = markdown2html_mistune(out)
     assert "<a" not in page and "<b>" not in page and "$x$" in html.unescape(page)
     assert "\\$" in out and "\\&" in out
+
+
+def test_bare_address_cannot_swallow_the_escape_before_a_tag():
+    # a bare http address becomes a link that takes every backslash up to "<": a backslash escape of "<"
+    # would be eaten and the tag after it would be live HTML
+    for text in ["\x1b]8;;http://x\x1b\\<iframe src=x>", "http://x\\<img src=x onerror=alert(1)>",
+                 "see https://a.b/\\\\<script>alert(1)</script>"]:
+        page = markdown2html_mistune(f"- {inert.markdown_text(text)}\n")
+        assert html_problems(page) == [], page
+        assert set(re.findall(r"</?([a-z0-9]+)", page)) <= {"ul", "li", "a"}, page
