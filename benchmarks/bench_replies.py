@@ -10,51 +10,19 @@ multiple of the reply's size. Nothing runs in a sandbox here: these are the byte
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import struct
 import sys
 import time
 import tracemalloc
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from autograder.sandbox import Limits, protocol  # noqa: E402
 from autograder.sandbox.npzread import MAX_MEMBERS  # noqa: E402
-
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
-_EOCD = struct.Struct("<4s4H2LH")
-
-
-def _npy(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    return buf.getvalue()
-
-
-def overlapping(blob: bytes, copies: int) -> bytes:
-    """One stored member and ``copies`` directory entries that all point at it."""
-    name = b"a0.npy"
-    data = _LOCAL.pack(b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, len(blob), len(blob), len(name), 0) + name + blob
-    central = b"".join(_CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, len(blob), len(blob),
-                                     len(f"a{i}.npy"), 0, 0, 0, 0, 0, 0) + f"a{i}.npy".encode()
-                       for i in range(copies))
-    return data + central + _EOCD.pack(b"PK\x05\x06", 0, 0, copies, copies, len(central), len(data), 0)
-
-
-def deflate_bomb(inflated: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("a0.npy", "w", force_zip64=True) as fh:
-            chunk = b"\0" * (1 << 20)
-            for _ in range(inflated >> 20):
-                fh.write(chunk)
-    return buf.getvalue()
-
+from crafted_zip import deflate_bomb, npy_bytes, overlapping  # noqa: E402
 
 def _decode(tree, payload: bytes) -> str:
     try:
@@ -95,7 +63,7 @@ def main() -> None:
     tree, payload = protocol.pack_value(np.ones((32, 10)))
     rows.append(measure("honest (32 x 10 float64)", tree, payload, repeat=50))
     ref = {"t": "nd", "k": "a0"}
-    blob = _npy(np.zeros(((cap - (1 << 20)) // 8,)))
+    blob = npy_bytes(np.zeros(((cap - (1 << 20)) // 8,)))
     rows.append(measure("overlapping: 4096 entries on one 63 MiB member", ref, overlapping(blob, MAX_MEMBERS)))
     rows.append(measure("deflate bomb (inflates to 1 GiB)", ref, deflate_bomb(1 << 30)))
     print(f"{'reply':50s} {'bytes':>11s} {'ms':>9s} {'MB/s':>9s} {'peak MB':>9s} {'peak/size':>9s}  outcome")

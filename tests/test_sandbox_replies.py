@@ -7,47 +7,16 @@ Memory is measured with ``tracemalloc`` (bytes allocated by Python and numpy), n
 from __future__ import annotations
 
 import io
-import struct
 import time
 import tracemalloc
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
 
 from autograder.sandbox import Limits, ProtocolError, WorkerPool, protocol
 from autograder.sandbox.npzread import MAX_MEMBERS, NpzError, read_npz
-
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
-_EOCD = struct.Struct("<4s4H2LH")
-
-
-def _npy(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    return buf.getvalue()
-
-
-def craft_zip(blobs: list[bytes], directory: list[tuple[str, int, int, int]], method: int = 0) -> bytes:
-    """An archive whose data part holds ``blobs`` (each behind a local header named ``b<i>.npy``) and
-    whose central directory lists ``directory``: (name, index of the blob whose header it points at,
-    compressed size, uncompressed size), whatever the blobs really are."""
-    data, offsets = b"", []
-    for i, blob in enumerate(blobs):
-        name = f"b{i}.npy".encode()
-        offsets.append(len(data))
-        data += _LOCAL.pack(b"PK\x03\x04", 20, 0, 0, method, 0, 0, zlib.crc32(blob), len(blob), len(blob),
-                            len(name), 0) + name + blob
-    central = b""
-    for name, index, csize, usize in directory:
-        raw = name.encode()
-        central += _CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, 0, method, 0, 0, 0, csize, usize, len(raw), 0, 0,
-                                 0, 0, 0, offsets[index]) + raw
-    return data + central + _EOCD.pack(b"PK\x05\x06", 0, 0, len(directory), len(directory), len(central),
-                                       len(data), 0)
-
+from crafted_zip import craft_zip, deflate_bomb, npy_bytes, overlapping
 
 def peak_bytes(fn) -> tuple[int, BaseException | None]:
     """Peak bytes allocated while ``fn()`` runs, and the exception it raised (None if it returned)."""
@@ -63,14 +32,14 @@ def peak_bytes(fn) -> tuple[int, BaseException | None]:
 
 
 def test_crafted_archive_builder_makes_valid_archives():
-    blob = _npy(np.arange(4.0))
+    blob = npy_bytes(np.arange(4.0))
     payload = craft_zip([blob], [("a0.npy", 0, len(blob), len(blob))])
     assert zipfile.ZipFile(io.BytesIO(payload)).namelist() == ["a0.npy"]
     np.testing.assert_array_equal(read_npz(payload)["a0"], np.arange(4.0))
 
 
 def test_overlapping_members_are_refused_before_reading():
-    blob = _npy(np.zeros(1 << 17))   # 1 MiB
+    blob = npy_bytes(np.zeros(1 << 17))   # 1 MiB
     # two directory entries on the same member: one copy of the data, read twice
     payload = craft_zip([blob], [("a0.npy", 0, len(blob), len(blob)), ("a1.npy", 0, len(blob), len(blob))])
     peak, exc = peak_bytes(lambda: read_npz(payload))
@@ -81,14 +50,14 @@ def test_overlapping_members_are_refused_before_reading():
 
 
 def test_repeated_member_names_are_refused():
-    a, b = _npy(np.zeros(3)), _npy(np.ones(3))
+    a, b = npy_bytes(np.zeros(3)), npy_bytes(np.ones(3))
     payload = craft_zip([a, b], [("a0.npy", 0, len(a), len(a)), ("a0.npy", 1, len(b), len(b))])
     with pytest.raises(ProtocolError, match="appears twice"):
         protocol.unpack_value({"t": "nd", "k": "a0"}, payload)
 
 
 def test_directory_claiming_huge_sizes_is_refused_without_allocating():
-    blob = _npy(np.zeros(8))
+    blob = npy_bytes(np.zeros(8))
     for claimed in (1 << 31, 0xFFFFFFF0, len(blob) + 1):
         payload = craft_zip([blob], [("a0.npy", 0, claimed, claimed)])
         peak, exc = peak_bytes(lambda: read_npz(payload))
@@ -102,9 +71,9 @@ def test_directory_claiming_huge_sizes_is_refused_without_allocating():
 
 def test_zip_bomb_shapes_are_refused_at_a_cost_bounded_by_the_payload():
     # (1) thousands of directory entries on one 1 MiB member: 4 GiB if each were read
-    blob = _npy(np.zeros(1 << 17))
+    blob = npy_bytes(np.zeros(1 << 17))
+    payload = overlapping(blob, MAX_MEMBERS)
     directory = [(f"a{i}.npy", 0, len(blob), len(blob)) for i in range(MAX_MEMBERS)]
-    payload = craft_zip([blob], directory)
     peak, exc = peak_bytes(lambda: read_npz(payload))
     assert isinstance(exc, NpzError) and "overlap" in str(exc)
     assert peak < 2 * len(payload), (peak, len(payload))
@@ -114,13 +83,7 @@ def test_zip_bomb_shapes_are_refused_at_a_cost_bounded_by_the_payload():
     assert isinstance(exc, NpzError) and f"more than {MAX_MEMBERS}" in str(exc)
     assert peak < 64 << 10, peak
     # (3) a deflated member that would inflate to 256 MiB: refused, nothing inflated
-    bomb = io.BytesIO()
-    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("a0.npy", "w", force_zip64=True) as fh:
-            chunk = b"\0" * (1 << 20)
-            for _ in range(256):
-                fh.write(chunk)
-    payload = bomb.getvalue()
+    payload = deflate_bomb(256 << 20)
     assert len(payload) < 1 << 20
     peak, exc = peak_bytes(lambda: read_npz(payload))
     assert isinstance(exc, NpzError) and "compressed" in str(exc)
@@ -128,7 +91,7 @@ def test_zip_bomb_shapes_are_refused_at_a_cost_bounded_by_the_payload():
 
 
 def test_members_outside_the_data_or_a_padded_directory_are_refused():
-    blob = _npy(np.zeros(4))
+    blob = npy_bytes(np.zeros(4))
     good = craft_zip([blob], [("a0.npy", 0, len(blob), len(blob))])
     with pytest.raises(NpzError, match="end record"):
         read_npz(good + b"trailing")
@@ -179,7 +142,7 @@ def forge(payload):
 
 
 def test_a_reply_forged_by_student_code_is_refused_and_the_worker_replaced():
-    blob = _npy(np.zeros(1 << 14))
+    blob = npy_bytes(np.zeros(1 << 14))
     overlapping = craft_zip([blob], [("a0.npy", 0, len(blob), len(blob)), ("a1.npy", 0, len(blob), len(blob))])
     limits = Limits(wall_seconds_per_call=5, wall_seconds_total=30)
     with WorkerPool(1) as pool, pool.sandbox(FORGE + "def ok():\n    return 7\n", limits=limits) as sb:
