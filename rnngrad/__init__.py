@@ -49,6 +49,10 @@ from .two_state_cell import (TWO_STATE_ACTIVATIONS, TWO_STATE_VARIANTS, two_stat
 from .init import (glorot_uniform, glorot_limit, GlorotJacobianVariance, glorot_jacobian_variance, activation_derivative_moments)
 from .forward_mode import (SLOPE_ACTIVATIONS, SLOPE_OUTPUTS, rnn_jvp, sequence_slope, output_jacobian_at_step, slope_by_prefix_differentiation, sequence_slope_feedback)
 from .extras import (activation_derivative_from_output, cell_step_backward, leaky_rnn_forward, leaky_step_jacobians, squared_error_rnn_grad, rnn_param_jvp)
+from .lstm import (lstm_step_forward, lstm_forward, lstm_step_backward, lstm_backward)
+from .gru import (gru_step_forward, gru_forward, gru_step_backward, gru_backward)
+from .gated_torch_weights import (lstm_params_from_torch, lstm_params_to_torch, gru_params_from_torch, gru_params_to_torch)
+from .gated_jacobians import (lstm_state_jacobian, lstm_state_jacobians, lstm_cell_path_products, cell_path_vs_rnn_norms)
 
 __all__ = [
     "RnngradInputError",
@@ -127,4 +131,20 @@ __all__ = [
     "leaky_step_jacobians",
     "squared_error_rnn_grad",
     "rnn_param_jvp",
+    "lstm_step_forward",
+    "lstm_forward",
+    "lstm_step_backward",
+    "lstm_backward",
+    "gru_step_forward",
+    "gru_forward",
+    "gru_step_backward",
+    "gru_backward",
+    "lstm_params_from_torch",
+    "lstm_params_to_torch",
+    "gru_params_from_torch",
+    "gru_params_to_torch",
+    "lstm_state_jacobian",
+    "lstm_state_jacobians",
+    "lstm_cell_path_products",
+    "cell_path_vs_rnn_norms",
 ]

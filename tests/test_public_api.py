@@ -50,6 +50,8 @@ from rnngrad import DTypeError, NonFiniteError, RnngradInputError, ShapeError
 TOPIC_MODULES = ("activations", "softmax", "cross_entropy", "layout", "gradcheck", "rnn", "char_lm", "optim",
                  "truncation", "hidden_jacobians", "two_state_cell", "init", "forward_mode", "extras")
 TORCH_MODULES = ("_common", "softmax", "rnn", "jacobians", "forward")
+TOPIC_MODULES += ("lstm", "gru", "gated_torch_weights", "gated_jacobians")     # the gated cells
+TORCH_MODULES += ("gated_lstm", "gated_gru")
 
 
 def _public(package, module_names):
@@ -76,6 +78,11 @@ TORCH_UNCHECKED = {
     "rnn_forward_tensor": "a tensor building block called inside torch.func transforms on single rows "
                           "(xs (T, D), h0 (H,)), where neither the batch letters nor a data-dependent check apply",
 }
+TORCH_UNCHECKED.update({
+    "lstm_forward_tensor": "the LSTM's tensor building block: keeps its inputs' device and dtype (float32 too) and "
+                           "runs inside torch.func transforms, where a data-dependent check does not apply",
+    "gru_forward_tensor": "the GRU's tensor building block, for the same reasons as lstm_forward_tensor",
+})
 #: every public function whose inputs are checked: the numpy references and their torch counterparts
 FUNCTIONS = {k: v for k, v in {**PUBLIC, **PUBLIC_TORCH}.items()
              if inspect.isfunction(v) and k not in TORCH_UNCHECKED}
@@ -517,6 +524,114 @@ CALLS.update({
     "t_sequence_slope_feedback": CALLS["sequence_slope_feedback"],
 })
 
+
+# the gated cells (rnngrad.lstm, rnngrad.gru, rnngrad.gated_torch_weights, rnngrad.gated_jacobians) and their
+# torch counterparts; "4H" and "3H" are the stacked gate axes (4 and 3 blocks of H units)
+def _lstm_seq(r):
+    return dict(xs=_n(r, T, N, D), h0=_n(r, N, H), c0=_n(r, N, H), W_x=_n(r, D, 4 * H) / 2,
+                W_h=_n(r, H, 4 * H) / 3, b=_n(r, 4 * H))
+
+
+def _lstm_one(r):
+    return dict(x=_n(r, N, D), h_prev=_n(r, N, H), c_prev=_n(r, N, H), W_x=_n(r, D, 4 * H) / 2,
+                W_h=_n(r, H, 4 * H) / 3, b=_n(r, 4 * H))
+
+
+def _gru_seq(r, variant):
+    return dict(xs=_n(r, T, N, D), h0=_n(r, N, H), W_x=_n(r, D, 3 * H) / 2, W_h=_n(r, H, 3 * H) / 3,
+                b=_n(r, 3 * H), b_hn=_n(r, H), variant=variant)
+
+
+def _gru_one(r, variant):
+    return dict(x=_n(r, N, D), h_prev=_n(r, N, H), W_x=_n(r, D, 3 * H) / 2, W_h=_n(r, H, 3 * H) / 3,
+                b=_n(r, 3 * H), b_hn=_n(r, H), variant=variant)
+
+
+def _gates(r, *lead, k=4):
+    return r.random(lead + (k * H,))
+
+
+LSTM_SEQ = dict(xs=F("T", "N", "D"), h0=F("N", "H"), c0=F("N", "H"), W_x=F("D", "4H"), W_h=F("H", "4H"),
+                b=F("4H"))
+LSTM_ONE = dict(x=F("N", "D"), h_prev=F("N", "H"), c_prev=F("N", "H"), W_x=F("D", "4H"), W_h=F("H", "4H"),
+                b=F("4H"))
+GRU_SEQ = dict(xs=F("T", "N", "D"), h0=F("N", "H"), W_x=F("D", "3H"), W_h=F("H", "3H"), b=F("3H"), b_hn=F("H"))
+GRU_ONE = dict(x=F("N", "D"), h_prev=F("N", "H"), W_x=F("D", "3H"), W_h=F("H", "3H"), b=F("3H"), b_hn=F("H"))
+
+
+def _torch_sd(r, k):
+    return {"state_dict": {"weight_ih_l0": _n(r, k * H, D), "weight_hh_l0": _n(r, k * H, H),
+                           "bias_ih_l0": _n(r, k * H), "bias_hh_l0": _n(r, k * H)}}
+
+
+def _sd_arrays(k):
+    gates = f"{k}H"
+    return {"state_dict.weight_ih_l0": F(gates, "D"), "state_dict.weight_hh_l0": F(gates, "H"),
+            "state_dict.bias_ih_l0": F(gates), "state_dict.bias_hh_l0": F(gates)}
+
+
+CALLS.update({
+    "lstm_step_forward": [Call(_lstm_one, LSTM_ONE)],
+    "lstm_forward": [Call(_lstm_seq, LSTM_SEQ)],
+    "lstm_step_backward": [Call(lambda r: dict(dh=_n(r, N, H), dc=_n(r, N, H), x=_n(r, N, D), h_prev=_n(r, N, H),
+                                               c_prev=_n(r, N, H), c=_n(r, N, H), gates=_gates(r, N),
+                                               W_x=_n(r, D, 4 * H), W_h=_n(r, H, 4 * H)),
+                                dict(dh=F("N", "H"), dc=F("N", "H"), x=F("N", "D"), h_prev=F("N", "H"),
+                                     c_prev=F("N", "H"), c=F("N", "H"), gates=F("N", "4H"), W_x=F("D", "4H"),
+                                     W_h=F("H", "4H")))],
+    "lstm_backward": [Call(lambda r: dict(dhs=_n(r, T, N, H), xs=_n(r, T, N, D), h0=_n(r, N, H), c0=_n(r, N, H),
+                                          hs=_n(r, T, N, H), cs=_n(r, T, N, H), gates=_gates(r, T, N),
+                                          W_x=_n(r, D, 4 * H), W_h=_n(r, H, 4 * H), dh_T=_n(r, N, H),
+                                          dc_T=_n(r, N, H)),
+                           dict(dhs=F("T", "N", "H"), xs=F("T", "N", "D"), h0=F("N", "H"), c0=F("N", "H"),
+                                hs=F("T", "N", "H"), cs=F("T", "N", "H"), gates=F("T", "N", "4H"),
+                                W_x=F("D", "4H"), W_h=F("H", "4H"), dh_T=F("N", "H"), dc_T=F("N", "H")))],
+    "gru_step_forward": [Call(lambda r: _gru_one(r, "torch"), GRU_ONE), Call(lambda r: _gru_one(r, "cho"), GRU_ONE)],
+    "gru_forward": [Call(lambda r: _gru_seq(r, "torch"), GRU_SEQ), Call(lambda r: _gru_seq(r, "cho"), GRU_SEQ)],
+    "gru_step_backward": [Call(lambda r: dict(dh=_n(r, N, H), x=_n(r, N, D), h_prev=_n(r, N, H),
+                                              gates=_gates(r, N, k=3), W_x=_n(r, D, 3 * H), W_h=_n(r, H, 3 * H),
+                                              b_hn=_n(r, H), variant=variant),
+                               dict(dh=F("N", "H"), x=F("N", "D"), h_prev=F("N", "H"), gates=F("N", "3H"),
+                                    W_x=F("D", "3H"), W_h=F("H", "3H"), b_hn=F("H")))
+                          for variant in ("torch", "cho")],
+    "gru_backward": [Call(lambda r: dict(dhs=_n(r, T, N, H), xs=_n(r, T, N, D), h0=_n(r, N, H), hs=_n(r, T, N, H),
+                                         gates=_gates(r, T, N, k=3), W_x=_n(r, D, 3 * H), W_h=_n(r, H, 3 * H),
+                                         b_hn=_n(r, H), dh_T=_n(r, N, H), variant=variant),
+                          dict(dhs=F("T", "N", "H"), xs=F("T", "N", "D"), h0=F("N", "H"), hs=F("T", "N", "H"),
+                               gates=F("T", "N", "3H"), W_x=F("D", "3H"), W_h=F("H", "3H"), b_hn=F("H"),
+                               dh_T=F("N", "H")))
+                     for variant in ("torch", "cho")],
+    "lstm_params_from_torch": [Call(lambda r: _torch_sd(r, 4), _sd_arrays(4))],
+    "gru_params_from_torch": [Call(lambda r: _torch_sd(r, 3), _sd_arrays(3))],
+    "lstm_params_to_torch": [Call(lambda r: dict(params={k: v for k, v in _lstm_seq(r).items() if k[0] in "Wb"}),
+                                  {"params.W_x": F("D", "4H"), "params.W_h": F("H", "4H"), "params.b": F("4H")})],
+    "gru_params_to_torch": [Call(lambda r: dict(params={k: v for k, v in _gru_seq(r, "torch").items()
+                                                        if k[0] in "Wb"}),
+                                 {"params.W_x": F("D", "3H"), "params.W_h": F("H", "3H"), "params.b": F("3H"),
+                                  "params.b_hn": F("H")})],
+    "lstm_state_jacobian": [Call(lambda r: dict(c_prev=_n(r, N, H), c=_n(r, N, H), gates=_gates(r, N),
+                                                W_h=_n(r, H, 4 * H)),
+                                 dict(c_prev=F("N", "H"), c=F("N", "H"), gates=F("N", "4H"), W_h=F("H", "4H")))],
+    "lstm_state_jacobians": [Call(lambda r: dict(c0=_n(r, N, H), cs=_n(r, T, N, H), gates=_gates(r, T, N),
+                                                 W_h=_n(r, H, 4 * H)),
+                                  dict(c0=F("N", "H"), cs=F("T", "N", "H"), gates=F("T", "N", "4H"),
+                                       W_h=F("H", "4H")))],
+    "lstm_cell_path_products": [Call(lambda r: dict(gates=_gates(r, T, N)), dict(gates=F("T", "N", "4H")))],
+    "cell_path_vs_rnn_norms": [Call(lambda r: dict(gates=_gates(r, T, N), rnn_hs=np.tanh(_n(r, T, N, 3)),
+                                                   rnn_W_h=_n(r, 3, 3)),
+                                    dict(gates=F("T", "N", "4H"), rnn_hs=F("T", "N", "K"), rnn_W_h=F("K", "K")),
+                                    int_results=("result['distance']",))],
+    "t_lstm_forward": [Call(_lstm_seq, LSTM_SEQ)],
+    "t_lstm_step_backward": [Call(lambda r: dict(_lstm_one(r), dh=_n(r, N, H), dc=_n(r, N, H)),
+                                  dict(LSTM_ONE, dh=F("N", "H"), dc=F("N", "H")))],
+    "t_lstm_backward": [Call(lambda r: dict(_lstm_seq(r), dhs=_n(r, T, N, H), dh_T=_n(r, N, H), dc_T=_n(r, N, H)),
+                             dict(LSTM_SEQ, dhs=F("T", "N", "H"), dh_T=F("N", "H"), dc_T=F("N", "H")))],
+    "t_lstm_state_jacobian": [Call(_lstm_one, LSTM_ONE)],
+    "t_gru_forward": [Call(lambda r: _gru_seq(r, "torch"), GRU_SEQ), Call(lambda r: _gru_seq(r, "cho"), GRU_SEQ)],
+    "t_gru_step_backward": [Call(lambda r: dict(_gru_one(r, "cho"), dh=_n(r, N, H)), dict(GRU_ONE, dh=F("N", "H")))],
+    "t_gru_backward": [Call(lambda r: dict(_gru_seq(r, "torch"), dhs=_n(r, T, N, H), dh_T=_n(r, N, H)),
+                            dict(GRU_SEQ, dhs=F("T", "N", "H"), dh_T=F("N", "H")))],
+})
 
 def test_unchecked_torch_functions_are_public():
     """The exemption list cannot keep a name that is gone or that is not a torch_ref function."""

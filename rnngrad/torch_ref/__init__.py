@@ -11,6 +11,8 @@ from .softmax import (t_softmax, t_log_softmax, t_softmax_jacobian, t_softmax_vj
 from .rnn import (rnn_forward_tensor, t_rnn_forward, t_rnn_step_backward, t_rnn_backward, t_char_lm_loss, t_char_lm_grad, t_char_lm_truncated_grad, t_char_lm_chunked_grad)
 from .jacobians import (T_ACTIVATIONS, t_rnn_states, t_step_jacobian, t_step_jacobians, t_jacobian_products, t_jacobians_from_start, t_singular_values_over_time, t_two_state_step, t_two_state_forward, t_two_state_state_jacobian, t_two_state_output_jacobian, t_two_state_input_jacobian)
 from .forward import (t_rnn_jvp, t_sequence_slope, t_output_jacobian_at_step, t_sequence_slope_feedback)
+from .gated_lstm import (lstm_forward_tensor, t_lstm_forward, t_lstm_step_backward, t_lstm_backward, t_lstm_state_jacobian)
+from .gated_gru import (gru_forward_tensor, t_gru_forward, t_gru_step_backward, t_gru_backward)
 
 __all__ = [
     "default_device",
@@ -48,4 +50,13 @@ __all__ = [
     "t_sequence_slope",
     "t_output_jacobian_at_step",
     "t_sequence_slope_feedback",
+    "lstm_forward_tensor",
+    "gru_forward_tensor",
+    "t_lstm_forward",
+    "t_lstm_step_backward",
+    "t_lstm_backward",
+    "t_lstm_state_jacobian",
+    "t_gru_forward",
+    "t_gru_step_backward",
+    "t_gru_backward",
 ]
