@@ -129,9 +129,12 @@ def char_lm_loss(params, inputs, targets, h0=None) -> tuple[float, dict]:
 
     Example:
         >>> from rnngrad.rnn import init_rnn_params
-        >>> p = init_rnn_params(4, 3, C=4, seed=0, scale=1e-9)      # nearly zero weights
-        >>> loss, cache = char_lm_loss(p, np.zeros((5, 2), int), np.ones((5, 2), int))
-        >>> bool(abs(loss - 5 * np.log(4)) < 1e-6)                  # uniform predictions: log V per step
+        >>> # nearly zero weights
+        >>> p = init_rnn_params(4, 3, C=4, seed=0, scale=1e-9)
+        >>> loss, cache = char_lm_loss(p, np.zeros((5, 2), int),
+        ...                            np.ones((5, 2), int))
+        >>> # uniform predictions: log V per step
+        >>> bool(abs(loss - 5 * np.log(4)) < 1e-6)
         True
         >>> cache["hs"].shape
         (5, 2, 3)
@@ -157,12 +160,15 @@ def char_lm_grad(params, inputs, targets, h0=None) -> tuple[float, dict, np.ndar
         >>> from rnngrad.rnn import init_rnn_params
         >>> p = init_rnn_params(4, 3, C=4, seed=0)
         >>> rng = np.random.default_rng(0)
-        >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(0, 4, (6, 2))
+        >>> inputs, targets = (rng.integers(0, 4, (6, 2)),
+        ...                    rng.integers(0, 4, (6, 2)))
         >>> loss, g, h_last = char_lm_grad(p, inputs, targets)
         >>> sorted(g), g["W_x"].shape, h_last.shape
         (['W_h', 'W_x', 'W_y', 'b', 'b_y', 'h0'], (4, 3), (2, 3))
-        >>> q = dict(p, b_y=p["b_y"] + np.array([1e-6, 0, 0, 0]))  # one finite difference
-        >>> bool(abs((char_lm_loss(q, inputs, targets)[0] - loss) / 1e-6 - g["b_y"][0]) < 1e-4)
+        >>> # one finite difference
+        >>> q = dict(p, b_y=p["b_y"] + np.array([1e-6, 0, 0, 0]))
+        >>> bool(abs((char_lm_loss(q, inputs, targets)[0] - loss) / 1e-6
+        ...          - g["b_y"][0]) < 1e-4)
         True
     """
     loss, cache = char_lm_loss(params, inputs, targets, h0)
@@ -185,7 +191,8 @@ class TrainResult:
 
     Example:
         >>> res = train_char_lm("abab" * 4, hidden_size=4, seq_len=3, steps=5)
-        >>> res.vocab, res.losses.shape, res.h.shape, res.decode(res.encode("ba"))
+        >>> (res.vocab, res.losses.shape, res.h.shape,
+        ...  res.decode(res.encode("ba")))
         ('ab', (5,), (1, 4), 'ba')
     """
 
@@ -213,18 +220,23 @@ class TrainResult:
 CLIP_MODES = ("elementwise", "global_norm", None)
 
 
-def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int, lr: float = 0.1, seed: int = 0,
-                  clip: str | None = "elementwise", clip_value: float = 5.0, scale: float | None = None
+def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int,
+                  lr: float = 0.1, seed: int = 0,
+                  clip: str | None = "elementwise", clip_value: float = 5.0,
+                  scale: float | None = None
                   ) -> TrainResult:
-    """Train the character model on ``text`` with truncated BPTT on consecutive chunks and Adagrad.
+    """Train the character model on ``text`` with truncated BPTT on
+    consecutive chunks and Adagrad.
 
-    Step s reads the next ``seq_len`` characters (targets: the same shifted by one),
-    starting from the hidden state left by the previous chunk, so the state carries
-    across chunks while the gradient stops at each chunk's start. At the end of the
-    text the reading position and the state go back to the start and to zeros. The
-    gradient is clipped (``clip="elementwise"``: every entry to [-clip_value, clip_value];
-    ``"global_norm"``: rescaled to norm at most ``clip_value``; None: not clipped) and
-    applied by :func:`rnngrad.adagrad_update`. Everything is determined by ``seed``.
+    Step s reads the next ``seq_len`` characters (targets: the same shifted
+    by one), starting from the hidden state left by the previous chunk, so
+    the state carries across chunks while the gradient stops at each chunk's
+    start. At the end of the text the reading position and the state go back
+    to the start and to zeros. The gradient is clipped
+    (``clip="elementwise"``: every entry to [-clip_value, clip_value];
+    ``"global_norm"``: rescaled to norm at most ``clip_value``; None: not
+    clipped) and applied by :func:`rnngrad.adagrad_update`. Everything is
+    determined by ``seed``.
 
     Args:
         text: training text with at least ``seq_len + 1`` characters.
@@ -235,17 +247,20 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int, lr: flo
         seed: seed of the parameter initialisation.
         clip: "elementwise", "global_norm" or None.
         clip_value: threshold of the clipping.
-        scale: weight scale for :func:`rnngrad.init_rnn_params` (None: 1/sqrt(fan_in)).
+        scale: weight scale for :func:`rnngrad.init_rnn_params` (None:
+            1/sqrt(fan_in)).
 
     Returns:
-        :class:`TrainResult` with the parameters, per-step losses and gradient norms,
-        the vocabulary and the last hidden state.
+        :class:`TrainResult` with the parameters, per-step losses and
+        gradient norms, the vocabulary and the last hidden state.
 
     Example:
-        >>> res = train_char_lm("abcabcabcabc", hidden_size=8, seq_len=5, steps=60, lr=0.3)
+        >>> res = train_char_lm("abcabcabcabc", hidden_size=8, seq_len=5,
+        ...                     steps=60, lr=0.3)
         >>> res.vocab, res.losses.shape
         ('abc', (60,))
-        >>> bool(res.losses[-5:].mean() < 0.5 * res.losses[0])   # the pattern is learnt
+        >>> # the pattern is learnt
+        >>> bool(res.losses[-5:].mean() < 0.5 * res.losses[0])
         True
     """
     if not isinstance(text, str):
@@ -254,11 +269,14 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int, lr: flo
     T = positive_int("seq_len", seq_len)
     steps = positive_int("steps", steps)
     if len(text) < T + 1:
-        raise RnngradInputError(f"text: expected at least seq_len + 1 = {T + 1} characters, got {len(text)}")
+        raise RnngradInputError(
+            f"text: expected at least seq_len + 1 = {T + 1} characters, "
+            f"got {len(text)}")
     lr = positive_number("lr", lr)  # Adagrad needs a finite rate
     check_choice("clip", clip, CLIP_MODES)
     if clip is not None:
-        clip_value = positive_number("clip_value", clip_value, allow_inf=True)
+        clip_value = positive_number("clip_value", clip_value,
+                                     allow_inf=True)
     vocab = "".join(sorted(set(text)))
     V = len(vocab)
     lookup = {c: i for i, c in enumerate(vocab)}
@@ -280,11 +298,13 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int, lr: flo
             norms[s] = clip_global_norm(grads, np.inf)[1]
             grads = clip_elementwise(grads, clip_value)
         else:
-            grads, norms[s] = clip_global_norm(grads, clip_value if clip == "global_norm" else np.inf)
+            grads, norms[s] = clip_global_norm(
+                grads, clip_value if clip == "global_norm" else np.inf)
         params, memory = adagrad_update(params, grads, memory, lr)
         losses[s] = loss / T
         pos += T
-    return TrainResult(params=params, losses=losses, grad_norms=norms, vocab=vocab, h=h)
+    return TrainResult(params=params, losses=losses, grad_norms=norms,
+                       vocab=vocab, h=h)
 
 
 def sample(params, h, seed_idx, n, rng, temperature: float = 1.0) -> np.ndarray:
@@ -304,8 +324,10 @@ def sample(params, h, seed_idx, n, rng, temperature: float = 1.0) -> np.ndarray:
         int64 array (n,) of drawn character indices.
 
     Example:
-        >>> res = train_char_lm("abcabcabcabc", hidden_size=8, seq_len=5, steps=60, lr=0.3)
-        >>> idx = sample(res.params, res.h, 0, 9, np.random.default_rng(0), temperature=0.1)
+        >>> res = train_char_lm("abcabcabcabc", hidden_size=8, seq_len=5,
+        ...                     steps=60, lr=0.3)
+        >>> idx = sample(res.params, res.h, 0, 9, np.random.default_rng(0),
+        ...              temperature=0.1)
         >>> res.decode(idx)
         'bcabcabca'
     """

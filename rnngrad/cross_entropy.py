@@ -79,17 +79,21 @@ def _prepare(logits, labels, mask, reduction):
     return z, y, keep, divisor
 
 
-def cross_entropy(logits, labels, mask=None, reduction: str = "mean") -> float:
-    """The cross-entropy ``sum over kept positions of -sum_c y_c log softmax(z)_c`` (divided by their count for "mean").
+def cross_entropy(logits, labels, mask=None,
+                  reduction: str = "mean") -> float:
+    """The cross-entropy ``sum over kept positions of
+    -sum_c y_c log softmax(z)_c`` (divided by their count for "mean").
 
     Args:
-        logits: float array (..., C), classes on the last axis; leading shape arbitrary
-            ((C,), (N, C), (T, N, C), ...).
-        labels: int array (...) of class indices in [0, C), or float array (..., C) of
-            non-negative label weights (one-hot, soft, not necessarily summing to one).
-        mask: bool array (...) (0/1 accepted) or None; positions where it is False do not count.
-        reduction: "mean" (default; divides by the number of kept positions, which must be
-            at least one) or "sum".
+        logits: float array (..., C), classes on the last axis; leading
+            shape arbitrary ((C,), (N, C), (T, N, C), ...).
+        labels: int array (...) of class indices in [0, C), or float array
+            (..., C) of non-negative label weights (one-hot, soft, not
+            necessarily summing to one).
+        mask: bool array (...) (0/1 accepted) or None; positions where it is
+            False do not count.
+        reduction: "mean" (default; divides by the number of kept positions,
+            which must be at least one) or "sum".
 
     Returns:
         The loss as a Python float.
@@ -97,14 +101,17 @@ def cross_entropy(logits, labels, mask=None, reduction: str = "mean") -> float:
     Example:
         >>> import numpy as np
         >>> z = np.array([[0.0, 0.0], [1e4, -1e4]])
-        >>> round(cross_entropy(z, np.array([0, 1]), reduction="sum"), 4)  # log 2 + 2e4
+        >>> # log 2 + 2e4
+        >>> round(cross_entropy(z, np.array([0, 1]), reduction="sum"), 4)
         20000.6931
-        >>> round(cross_entropy(z, np.array([0, 1]), mask=np.array([True, False])), 4)
+        >>> round(cross_entropy(z, np.array([0, 1]),
+        ...                     mask=np.array([True, False])), 4)
         0.6931
     """
     z, y, keep, divisor = _prepare(logits, labels, mask, reduction)
     shifted, lse = _shifted(z, -1)
-    # -sum_c y_c (shifted_c - lse); zero label weights contribute exactly zero
+    # -sum_c y_c (shifted_c - lse); zero label weights contribute exactly
+    # zero
     per_position = -(y * (shifted - lse)).sum(axis=-1)
     return float(per_position[keep].sum() / divisor)
 
@@ -126,10 +133,12 @@ def cross_entropy_grad(logits, labels, mask=None, reduction: str = "mean") -> np
 
     Example:
         >>> import numpy as np
-        >>> g = cross_entropy_grad(np.zeros((2, 3)), np.array([0, 2]), reduction="sum")
+        >>> g = cross_entropy_grad(np.zeros((2, 3)), np.array([0, 2]),
+        ...                        reduction="sum")
         >>> np.round(g * 3, 6).tolist()
         [[-2.0, 1.0, 1.0], [1.0, 1.0, -2.0]]
-        >>> g2 = cross_entropy_grad(np.zeros(3), np.array([0.0, 1.0, 1.0]))  # labels sum to 2
+        >>> # labels sum to 2
+        >>> g2 = cross_entropy_grad(np.zeros(3), np.array([0.0, 1.0, 1.0]))
         >>> np.round(g2 * 3, 6).tolist()
         [2.0, -1.0, -1.0]
     """

@@ -33,7 +33,8 @@ def activation_derivative_from_output(name: str, h) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> activation_derivative_from_output("sigmoid", np.array([0.5])).tolist()
+        >>> activation_derivative_from_output("sigmoid",
+        ...                                   np.array([0.5])).tolist()
         [0.25]
     """
     check_choice("name", name, ACTIVATIONS)
@@ -58,9 +59,12 @@ def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") 
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> g = cell_step_backward(np.ones((2, 4)), rng.normal(size=(2, 3)), np.zeros((2, 4)),
-        ...                        np.full((2, 4), 0.5), rng.normal(size=(3, 4)), np.eye(4))
-        >>> g["b"].tolist()      # da = 1 * 0.5 * 0.5 per row, summed over 2 rows
+        >>> g = cell_step_backward(np.ones((2, 4)), rng.normal(size=(2, 3)),
+        ...                        np.zeros((2, 4)),
+        ...                        np.full((2, 4), 0.5),
+        ...                        rng.normal(size=(3, 4)), np.eye(4))
+        >>> # da = 1 * 0.5 * 0.5 per row, summed over 2 rows
+        >>> g["b"].tolist()
         [0.5, 0.5, 0.5, 0.5]
     """
     check_choice("activation", activation, ACTIVATIONS)
@@ -96,7 +100,8 @@ def leaky_rnn_forward(xs, h0, W_x, W_h, b, alpha) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> hs = leaky_rnn_forward(rng.normal(size=(4, 2, 3)), np.zeros((2, 5)), rng.normal(size=(3, 5)),
+        >>> hs = leaky_rnn_forward(rng.normal(size=(4, 2, 3)), np.zeros((2, 5)),
+        ...                        rng.normal(size=(3, 5)),
         ...                        np.eye(5), np.zeros(5), 0.5)
         >>> hs.shape
         (4, 2, 5)
@@ -132,8 +137,10 @@ def leaky_step_jacobians(hs, h0, W_h, alpha) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> J = leaky_step_jacobians(np.zeros((3, 1, 2)), np.zeros((1, 2)), np.zeros((2, 2)), 0.25)
-        >>> J.shape, J[0, 0].tolist()      # zero weights: only the leak (1 - α) I is left
+        >>> J = leaky_step_jacobians(np.zeros((3, 1, 2)), np.zeros((1, 2)),
+        ...                          np.zeros((2, 2)), 0.25)
+        >>> # zero weights: only the leak (1 - α) I is left
+        >>> J.shape, J[0, 0].tolist()
         ((3, 1, 2, 2), [[0.75, 0.0], [0.0, 0.75]])
     """
     dims = Dims()
@@ -169,8 +176,12 @@ def squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> tuple[floa
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> loss, g = squared_error_rnn_grad(rng.normal(size=(3, 2, 2)), np.zeros((2, 4)), rng.normal(size=(2, 4)),
-        ...                                  np.eye(4) / 2, np.zeros(4), rng.normal(size=(4, 1)), np.zeros(1),
+        >>> loss, g = squared_error_rnn_grad(rng.normal(size=(3, 2, 2)),
+        ...                                  np.zeros((2, 4)),
+        ...                                  rng.normal(size=(2, 4)),
+        ...                                  np.eye(4) / 2, np.zeros(4),
+        ...                                  rng.normal(size=(4, 1)),
+        ...                                  np.zeros(1),
         ...                                  rng.normal(size=(3, 2, 1)))
         >>> sorted(g), g["W_h"].shape
         (['W_h', 'W_x', 'W_y', 'b', 'b_y', 'h0'], (4, 4))
@@ -216,9 +227,11 @@ def rnn_param_jvp(xs, h0, W_x, W_h, b, dW_x=None, dW_h=None, db=None) -> tuple[n
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> hs, dhs = rnn_param_jvp(rng.normal(size=(5, 2, 3)), np.zeros((2, 4)), rng.normal(size=(3, 4)),
+        >>> hs, dhs = rnn_param_jvp(rng.normal(size=(5, 2, 3)),
+        ...                         np.zeros((2, 4)), rng.normal(size=(3, 4)),
         ...                         np.eye(4) / 2, np.zeros(4), db=np.ones(4))
-        >>> dhs.shape, bool((dhs[0] > 0).all())     # raising every bias raises every first state
+        >>> # raising every bias raises every first state
+        >>> dhs.shape, bool((dhs[0] > 0).all())
         ((5, 2, 4), True)
     """
     dims = Dims()

@@ -7,7 +7,8 @@ input changes there). Then ``y_t`` changes with τ for two reasons: its own inpu
 and its hidden state moved because all earlier inputs moved. The chain rule gives the
 forward-mode recursion (tangents as rows, one per batch row)::
 
-    dh_t/dτ = (dx_t/dτ W_x + dh_{t-1}/dτ W_h) * σ'(a_t)      i.e. J_x(t) dx_t/dτ + J_h(t) dh_{t-1}/dτ
+    dh_t/dτ = (dx_t/dτ W_x + dh_{t-1}/dτ W_h) * σ'(a_t)
+            i.e. J_x(t) dx_t/dτ + J_h(t) dh_{t-1}/dτ
     dy_t/dτ = dh_t/dτ W_y
 
 which costs one sweep, the price of the forward pass. The "naive" derivative
@@ -121,12 +122,16 @@ def rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None) -> tuple[np.ndarray, np.ndarray]
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> xs, W_x, W_h = rng.normal(size=(6, 2, 3)), rng.normal(size=(3, 4)), rng.normal(size=(4, 4)) / 2
-        >>> hs, dhs = rnn_jvp(xs, np.zeros((2, 4)), W_x, W_h, np.zeros(4), np.ones((6, 2, 3)))
+        >>> xs, W_x, W_h = (rng.normal(size=(6, 2, 3)), rng.normal(size=(3, 4)),
+        ...                 rng.normal(size=(4, 4)) / 2)
+        >>> hs, dhs = rnn_jvp(xs, np.zeros((2, 4)), W_x, W_h, np.zeros(4),
+        ...                   np.ones((6, 2, 3)))
         >>> eps = 1e-6
         >>> from rnngrad.rnn import rnn_forward
-        >>> fd = (rnn_forward(xs + eps, np.zeros((2, 4)), W_x, W_h, np.zeros(4))
-        ...       - rnn_forward(xs - eps, np.zeros((2, 4)), W_x, W_h, np.zeros(4))) / (2 * eps)
+        >>> fd = (rnn_forward(xs + eps, np.zeros((2, 4)), W_x, W_h,
+        ...                   np.zeros(4))
+        ...       - rnn_forward(xs - eps, np.zeros((2, 4)), W_x, W_h,
+        ...                     np.zeros(4))) / (2 * eps)
         >>> dhs.shape, bool(np.allclose(dhs, fd, atol=1e-8))
         ((6, 2, 4), True)
     """
@@ -160,13 +165,18 @@ def sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", d
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(3, 10)), "W_h": rng.normal(size=(10, 10)) / 3, "b": np.zeros(10),
+        >>> p = {"W_x": rng.normal(size=(3, 10)),
+        ...      "W_h": rng.normal(size=(10, 10)) / 3, "b": np.zeros(10),
         ...      "W_y": rng.normal(size=(10, 1)), "b_y": np.zeros(1)}
         >>> xs = rng.normal(size=(8, 1, 3))
-        >>> ys, dys = sequence_slope(xs, np.zeros((1, 10)), p, np.ones((8, 1, 3)), activation="sigmoid")
-        >>> naive = np.einsum("tncd,tnd->tnc", output_jacobian_at_step(xs, np.zeros((1, 10)), p, "sigmoid"),
+        >>> ys, dys = sequence_slope(xs, np.zeros((1, 10)), p,
+        ...                          np.ones((8, 1, 3)), activation="sigmoid")
+        >>> naive = np.einsum("tncd,tnd->tnc",
+        ...                   output_jacobian_at_step(xs, np.zeros((1, 10)), p,
+        ...                                           "sigmoid"),
         ...                   np.ones((8, 1, 3)))
-        >>> ys.shape, bool(np.allclose(dys[0], naive[0])), bool(np.allclose(dys[1:], naive[1:]))
+        >>> ys.shape, bool(np.allclose(dys[0], naive[0])), bool(
+        ...     np.allclose(dys[1:], naive[1:]))
         ((8, 1, 1), True, False)
     """
     dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
@@ -176,13 +186,16 @@ def sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", d
     return _readout(hs, dhs, p["W_y"], p["b_y"], output)
 
 
-def output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear") -> np.ndarray:
-    """The per-step Jacobian ``∂y_t/∂x_t`` with ``h_{t-1}`` held fixed: ``W_y^T diag(σ'(a_t)) W_x^T`` (linear output).
+def output_jacobian_at_step(xs, h0, params, activation="tanh",
+                            output="linear") -> np.ndarray:
+    """The per-step Jacobian ``∂y_t/∂x_t`` with ``h_{t-1}`` held fixed:
+    ``W_y^T diag(σ'(a_t)) W_x^T`` (linear output).
 
-    This is the Jacobian of a single call of the cell at the state the sequence reached,
-    the quantity one gets by differentiating "the model" at one input vector. It misses the
-    change of ``h_{t-1}``, so ``∂y_t/∂x_t @ dx_t/dτ`` is not the slope of ``y`` along the
-    sequence (except at the first step when ``h_0`` is fixed).
+    This is the Jacobian of a single call of the cell at the state the
+    sequence reached, the quantity one gets by differentiating "the model"
+    at one input vector. It misses the change of ``h_{t-1}``, so
+    ``∂y_t/∂x_t @ dx_t/dτ`` is not the slope of ``y`` along the sequence
+    (except at the first step when ``h_0`` is fixed).
 
     Args:
         xs, h0, params, activation, output: as in ``sequence_slope``.
@@ -192,15 +205,19 @@ def output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear") 
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)), "b": np.zeros(3),
+        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)),
+        ...      "b": np.zeros(3),
         ...      "W_y": np.ones((3, 1)), "b_y": np.zeros(1)}
-        >>> J = output_jacobian_at_step(np.zeros((1, 1, 2)), np.zeros((1, 3)), p)   # tanh'(0) = 1
+        >>> # tanh'(0) = 1
+        >>> J = output_jacobian_at_step(np.zeros((1, 1, 2)),
+        ...                             np.zeros((1, 3)), p)
         >>> J.shape, J[0, 0].tolist()
         ((1, 1, 1, 2), [[3.0, 3.0]])
     """
     _, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
     hs = _states(xs @ p["W_x"] + p["b"], h0, p["W_h"], activation)
-    s = _derivative_from_output(activation, hs)                           # (T, N, H)
+    # (T, N, H)
+    s = _derivative_from_output(activation, hs)
     J = np.einsum("ic,tni,di->tncd", p["W_y"], s, p["W_x"])
     if output == "sigmoid":
         y = _act("sigmoid", hs @ p["W_y"] + p["b_y"])
@@ -226,10 +243,12 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(1)
-        >>> p = {"W_x": rng.normal(size=(2, 5)), "W_h": rng.normal(size=(5, 5)) / 2, "b": np.zeros(5),
+        >>> p = {"W_x": rng.normal(size=(2, 5)),
+        ...      "W_h": rng.normal(size=(5, 5)) / 2, "b": np.zeros(5),
         ...      "W_y": rng.normal(size=(5, 2)), "b_y": np.zeros(2)}
         >>> xs, v = rng.normal(size=(7, 3, 2)), rng.normal(size=(7, 3, 2))
-        >>> _, slow = slope_by_prefix_differentiation(xs, np.zeros((3, 5)), p, v)
+        >>> _, slow = slope_by_prefix_differentiation(xs, np.zeros((3, 5)), p,
+        ...                                           v)
         >>> _, fast = sequence_slope(xs, np.zeros((3, 5)), p, v)
         >>> bool(np.allclose(slow, fast))
         True
@@ -301,10 +320,13 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(3, 10)), "W_h": rng.normal(size=(10, 10)) / 3, "b": np.zeros(10),
+        >>> p = {"W_x": rng.normal(size=(3, 10)),
+        ...      "W_h": rng.normal(size=(10, 10)) / 3, "b": np.zeros(10),
         ...      "W_y": rng.normal(size=(10, 1)), "b_y": np.zeros(1)}
         >>> xs = rng.normal(size=(5, 1, 2))
-        >>> ys, dys = sequence_slope_feedback(xs, np.zeros((1, 1)), np.zeros((1, 10)), p, np.ones((5, 1, 2)),
+        >>> ys, dys = sequence_slope_feedback(xs, np.zeros((1, 1)),
+        ...                                   np.zeros((1, 10)), p,
+        ...                                   np.ones((5, 1, 2)),
         ...                                   feedback="predicted")
         >>> ys.shape, dys.shape
         ((5, 1, 1), (5, 1, 1))

@@ -101,7 +101,8 @@ def numerical_gradient(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> g = numerical_gradient(lambda v: float((v ** 2).sum()), np.array([1.0, -2.0]))
+        >>> g = numerical_gradient(lambda v: float((v ** 2).sum()),
+        ...                        np.array([1.0, -2.0]))
         >>> np.round(g, 6).tolist()
         [2.0, -4.0]
     """
@@ -131,7 +132,8 @@ def numerical_jvp(f: Callable, x, v, eps: float = 1e-6) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
-        >>> np.round(numerical_jvp(lambda z: A @ z, np.zeros(2), np.array([1.0, 1.0])), 6).tolist()
+        >>> np.round(numerical_jvp(lambda z: A @ z, np.zeros(2),
+        ...                        np.array([1.0, 1.0])), 6).tolist()
         [3.0, 7.0]
     """
     _check_f(f)
@@ -159,7 +161,8 @@ def numerical_vjp(f: Callable, x, u, eps: float = 1e-6) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
-        >>> np.round(numerical_vjp(lambda z: A @ z, np.zeros(2), np.array([1.0, 1.0])), 6).tolist()
+        >>> np.round(numerical_vjp(lambda z: A @ z, np.zeros(2),
+        ...                        np.array([1.0, 1.0])), 6).tolist()
         [4.0, 6.0]
     """
     _check_f(f)
@@ -225,7 +228,8 @@ def check_gradient(f: Callable, x, analytic, tol: float = 1e-6, eps: float = 1e-
     Example:
         >>> import numpy as np
         >>> x = np.array([0.3, -1.2])
-        >>> ok, err = check_gradient(lambda v: float(np.sin(v).sum()), x, np.cos(x))
+        >>> ok, err = check_gradient(lambda v: float(np.sin(v).sum()), x,
+        ...                          np.cos(x))
         >>> ok, err < 1e-8
         (True, True)
         >>> check_gradient(lambda v: float(np.sin(v).sum()), x, -np.cos(x))[0]

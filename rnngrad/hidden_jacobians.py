@@ -5,7 +5,8 @@ Index convention used throughout this module. The states of a sequence of length
 ``hs = rnn_forward(xs, h0, W_x, W_h, b)`` has shape (T, N, H). The step Jacobian of step
 ``t`` (t = 1..T) is stored at array index ``t - 1``::
 
-    J[t - 1] = d h_t / d h_{t-1} = diag(1 - h_t ** 2) @ W_h.T          (numerator layout)
+    J[t - 1] = d h_t / d h_{t-1} = diag(1 - h_t ** 2) @ W_h.T
+                                                     (numerator layout)
 
 because, in the row convention ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``, unit ``i`` of the
 pre-activation is ``sum_j h_{t-1, j} W_h[j, i]``, so its derivative with respect to
@@ -53,7 +54,8 @@ def rnn_step_jacobian(h, W_h) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> W_h = np.array([[1.0, 2.0], [3.0, 4.0]])
-        >>> J = rnn_step_jacobian(np.zeros((1, 2)), W_h)   # tanh'(0) = 1: J is W_h transposed
+        >>> # tanh'(0) = 1: J is W_h transposed
+        >>> J = rnn_step_jacobian(np.zeros((1, 2)), W_h)
         >>> J.shape, bool(np.allclose(J[0], W_h.T))
         ((1, 2, 2), True)
     """
@@ -76,7 +78,8 @@ def rnn_step_jacobians(hs, W_h) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> J = rnn_step_jacobians(np.tanh(rng.normal(size=(5, 2, 3))), rng.normal(size=(3, 3)))
+        >>> J = rnn_step_jacobians(np.tanh(rng.normal(size=(5, 2, 3))),
+        ...                        rng.normal(size=(3, 3)))
         >>> J.shape
         (5, 2, 3, 3)
     """
@@ -98,8 +101,10 @@ def hidden_state_jacobians(xs, h0, W_x, W_h, b) -> tuple[np.ndarray, np.ndarray]
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> hs, J = hidden_state_jacobians(rng.normal(size=(4, 2, 3)), np.zeros((2, 5)),
-        ...                                rng.normal(size=(3, 5)), rng.normal(size=(5, 5)), np.zeros(5))
+        >>> hs, J = hidden_state_jacobians(rng.normal(size=(4, 2, 3)),
+        ...                                np.zeros((2, 5)),
+        ...                                rng.normal(size=(3, 5)),
+        ...                                rng.normal(size=(5, 5)), np.zeros(5))
         >>> hs.shape, J.shape
         ((4, 2, 5), (4, 2, 5, 5))
     """
@@ -125,7 +130,8 @@ def jacobian_products(step_jacobians) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> J = np.stack([np.eye(2)[None] * 2.0, np.eye(2)[None] * 3.0])   # T=2, N=1, H=2
+        >>> # T=2, N=1, H=2
+        >>> J = np.stack([np.eye(2)[None] * 2.0, np.eye(2)[None] * 3.0])
         >>> P = jacobian_products(J)
         >>> P[:, 0, 0, 0].tolist()          # d h_2/d h_0 = 3*2, d h_2/d h_1 = 3
         [6.0, 3.0]
@@ -157,8 +163,11 @@ def rnn_jacobian_products(hs, W_h) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> hs, W_h = np.tanh(rng.normal(size=(6, 2, 3))), rng.normal(size=(3, 3))
-        >>> bool(np.allclose(rnn_jacobian_products(hs, W_h), jacobian_products(rnn_step_jacobians(hs, W_h))))
+        >>> hs, W_h = (np.tanh(rng.normal(size=(6, 2, 3))),
+        ...            rng.normal(size=(3, 3)))
+        >>> bool(
+        ...     np.allclose(rnn_jacobian_products(hs, W_h),
+        ...                 jacobian_products(rnn_step_jacobians(hs, W_h))))
         True
     """
     dims = Dims()
@@ -194,7 +203,8 @@ def jacobians_from_start(step_jacobians) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> J = np.stack([np.eye(2)[None] * 2.0, np.eye(2)[None] * 3.0])
-        >>> jacobians_from_start(J)[:, 0, 0, 0].tolist()       # d h_1/d h_0 = 2, d h_2/d h_0 = 6
+        >>> # d h_1/d h_0 = 2, d h_2/d h_0 = 6
+        >>> jacobians_from_start(J)[:, 0, 0, 0].tolist()
         [2.0, 6.0]
     """
     J = Dims().float_array("step_jacobians", step_jacobians, ("T", "N", "H", "H"))
@@ -222,8 +232,11 @@ def rnn_jacobians_from_start(hs, W_h) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(1)
-        >>> hs, W_h = np.tanh(rng.normal(size=(6, 2, 3))), rng.normal(size=(3, 3))
-        >>> bool(np.allclose(rnn_jacobians_from_start(hs, W_h), jacobians_from_start(rnn_step_jacobians(hs, W_h))))
+        >>> hs, W_h = (np.tanh(rng.normal(size=(6, 2, 3))),
+        ...            rng.normal(size=(3, 3)))
+        >>> bool(
+        ...     np.allclose(rnn_jacobians_from_start(hs, W_h),
+        ...                 jacobians_from_start(rnn_step_jacobians(hs, W_h))))
         True
     """
     dims = Dims()
@@ -243,22 +256,26 @@ def rnn_jacobians_from_start(hs, W_h) -> np.ndarray:
 
 
 def singular_values_over_time(step_jacobians) -> np.ndarray:
-    """Singular values of ``d h_t / d h_0`` for t = 1..T, largest first (the vanishing/exploding picture).
+    """Singular values of ``d h_t / d h_0`` for t = 1..T, largest first (the
+    vanishing/exploding picture).
 
-    The products are accumulated forward (``jacobians_from_start``), then each (H, H)
-    matrix is decomposed. In float64 the products underflow to zero (or overflow) only
-    after hundreds of steps of strong contraction (or expansion); the values then read 0 (or inf).
+    The products are accumulated forward (``jacobians_from_start``), then
+    each (H, H) matrix is decomposed. In float64 the products underflow to
+    zero (or overflow) only after hundreds of steps of strong contraction
+    (or expansion); the values then read 0 (or inf).
 
     Args:
-        step_jacobians: (T, N, H, H) with ``step_jacobians[t - 1] = d h_t / d h_{t-1}``.
+        step_jacobians: (T, N, H, H) with
+            ``step_jacobians[t - 1] = d h_t / d h_{t-1}``.
 
     Returns:
-        S: (T, N, H) with ``S[t - 1, n]`` the singular values of ``d h_t[n] / d h_0[n]`` in
-        decreasing order.
+        S: (T, N, H) with ``S[t - 1, n]`` the singular values of
+        ``d h_t[n] / d h_0[n]`` in decreasing order.
 
     Example:
         >>> import numpy as np
-        >>> J = np.tile(np.diag([0.5, 2.0]), (3, 1, 1, 1))     # T=3, N=1, H=2
+        >>> # T=3, N=1, H=2
+        >>> J = np.tile(np.diag([0.5, 2.0]), (3, 1, 1, 1))
         >>> singular_values_over_time(J)[:, 0].tolist()
         [[2.0, 0.5], [4.0, 0.25], [8.0, 0.125]]
     """

@@ -62,20 +62,24 @@ def glorot_limit(fan_in, fan_out) -> float:
 
 
 def glorot_uniform(fan_in, fan_out, rng) -> np.ndarray:
-    """A (fan_in, fan_out) matrix with entries uniform on ``[-l, l]``, ``l = sqrt(6 / (fan_in + fan_out))``.
+    """A (fan_in, fan_out) matrix with entries uniform on ``[-l, l]``,
+    ``l = sqrt(6 / (fan_in + fan_out))``.
 
     Args:
         fan_in: rows (the inputs of ``x @ W``).
         fan_out: columns (the outputs).
-        rng: a ``numpy.random.Generator`` (advanced in place) or an integer seed.
+        rng: a ``numpy.random.Generator`` (advanced in place) or an integer
+            seed.
 
     Returns:
-        float64 array (fan_in, fan_out); entry variance ``2 / (fan_in + fan_out)``.
+        float64 array (fan_in, fan_out); entry variance
+        ``2 / (fan_in + fan_out)``.
 
     Example:
         >>> import numpy as np
         >>> W = glorot_uniform(200, 200, 0)
-        >>> W.shape, bool(np.abs(W).max() <= np.sqrt(6 / 400)), round(float(W.var() * 200), 1)
+        >>> (W.shape, bool(np.abs(W).max() <= np.sqrt(6 / 400)),
+        ...  round(float(W.var() * 200), 1))
         ((200, 200), True, 1.0)
     """
     limit = glorot_limit(fan_in, fan_out)
@@ -133,7 +137,8 @@ class GlorotJacobianVariance:
 
     Example:
         >>> r = glorot_jacobian_variance(50, "identity", trials=4, seed=2)
-        >>> r.per_trial.shape, bool(abs(r.estimate - r.expected) < 5 * r.standard_error)
+        >>> r.per_trial.shape, bool(
+        ...     abs(r.estimate - r.expected) < 5 * r.standard_error)
         ((4,), True)
     """
 
@@ -168,7 +173,9 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
 
     Example:
         >>> r = glorot_jacobian_variance(100, "relu", trials=10, seed=0)
-        >>> round(r.estimate, 1), round(glorot_jacobian_variance(100, "identity", trials=10).estimate, 1)
+        >>> (round(r.estimate, 1),
+        ...  round(glorot_jacobian_variance(100, "identity",
+        ...                                 trials=10).estimate, 1))
         (0.5, 1.0)
     """
     H = positive_int("H", H)

@@ -123,12 +123,14 @@ def linear_map_jacobian(W, pre, activation: str = "tanh") -> np.ndarray:
 
 
 def pascanu_step_matrix(W, x_prev, activation: str = "tanh") -> np.ndarray:
-    """The matrix ``W^T diag(σ'(x_prev))`` printed by Pascanu et al. (2013) for ``dx_t/dx_{t-1}``.
+    """The matrix ``W^T diag(σ'(x_prev))`` printed by Pascanu et al. (2013)
+    for ``dx_t/dx_{t-1}``.
 
-    For ``x_t = W σ(x_{t-1}) + ...`` the numerator Jacobian is ``W diag(σ'(x_{t-1}))``
-    and the denominator one is ``diag(σ'(x_{t-1})) W^T``; this product matches neither in
-    general (it does when W is symmetric, or when σ' is constant and then only up to
-    the transpose). See :func:`layout_of`.
+    For ``x_t = W σ(x_{t-1}) + ...`` the numerator Jacobian is
+    ``W diag(σ'(x_{t-1}))`` and the denominator one is
+    ``diag(σ'(x_{t-1})) W^T``; this product matches neither in general (it
+    does when W is symmetric, or when σ' is constant and then only up to the
+    transpose). See :func:`layout_of`.
 
     Args:
         W: (H, H) recurrent weights.
@@ -174,7 +176,8 @@ def layout_of(M, J, out_ndim: int | None = None, batch_ndim: int = 0, rtol: floa
     Example:
         >>> import numpy as np
         >>> J = np.array([[1.0, 2.0], [3.0, 4.0]])
-        >>> layout_of(J.T, J), layout_of(J, J), layout_of(np.eye(2), np.eye(2)), layout_of(-J, J)
+        >>> (layout_of(J.T, J), layout_of(J, J),
+        ...  layout_of(np.eye(2), np.eye(2)), layout_of(-J, J))
         ('denominator', 'numerator', 'both', 'neither')
     """
     M = Dims().float_array("M", M, None)
@@ -203,7 +206,8 @@ def batched_matmul_jacobian(h, W) -> np.ndarray:
         >>> J = batched_matmul_jacobian(h, W)
         >>> J.shape
         (3, 4, 3, 2)
-        >>> bool(np.array_equal(J[1, :, 1, :], W.T)), bool((J[0, :, 1, :] == 0).all())
+        >>> (bool(np.array_equal(J[1, :, 1, :], W.T)),
+        ...  bool((J[0, :, 1, :] == 0).all()))
         (True, True)
     """
     dims = Dims()
@@ -252,7 +256,8 @@ def batch_diagonal_blocks(J, atol: float = 0.0) -> tuple[np.ndarray, bool]:
     Example:
         >>> import numpy as np
         >>> W = np.arange(6.0).reshape(2, 3)
-        >>> blocks, ok = batch_diagonal_blocks(batched_matmul_jacobian(np.ones((4, 2)), W))
+        >>> blocks, ok = batch_diagonal_blocks(
+        ...     batched_matmul_jacobian(np.ones((4, 2)), W))
         >>> blocks.shape, ok, bool(np.array_equal(blocks[3], W.T))
         ((4, 3, 2), True, True)
     """
@@ -267,14 +272,17 @@ def batch_diagonal_blocks(J, atol: float = 0.0) -> tuple[np.ndarray, bool]:
 
 
 def vjp_from_jacobian(J, v) -> np.ndarray:
-    """The vector-Jacobian product ``(v^T J)[in] = sum_out v[out] J[out, in]`` for a numerator-layout J.
+    """The vector-Jacobian product
+    ``(v^T J)[in] = sum_out v[out] J[out, in]`` for a numerator-layout J.
 
-    With ``J = batched_matmul_jacobian(h, W)`` and ``v = dL/dU`` this is ``v W^T``:
-    the transpose in the backward pass of a matrix product is this contraction.
+    With ``J = batched_matmul_jacobian(h, W)`` and ``v = dL/dU`` this is
+    ``v W^T``: the transpose in the backward pass of a matrix product is
+    this contraction.
 
     Args:
         J: float array out.shape + in.shape.
-        v: float array out.shape (its shape fixes how many leading axes of J are outputs).
+        v: float array out.shape (its shape fixes how many leading axes of J
+            are outputs).
 
     Returns:
         float64 array in.shape.
@@ -282,7 +290,8 @@ def vjp_from_jacobian(J, v) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> h, W, G = rng.normal(size=(3, 2)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4))
+        >>> h, W, G = (rng.normal(size=(3, 2)), rng.normal(size=(2, 4)),
+        ...            rng.normal(size=(3, 4)))
         >>> g = vjp_from_jacobian(batched_matmul_jacobian(h, W), G)
         >>> g.shape, bool(np.allclose(g, G @ W.T))
         ((3, 2), True)
@@ -290,5 +299,6 @@ def vjp_from_jacobian(J, v) -> np.ndarray:
     J = Dims().float_array("J", J, None)
     v = Dims().float_array("v", v, None)
     if v.ndim > J.ndim or J.shape[:v.ndim] != v.shape:
-        raise ShapeError(f"v: expected the output shape of J, i.e. a prefix of J.shape {J.shape}, got {v.shape}")
+        raise ShapeError("v: expected the output shape of J, i.e. a prefix "
+                         f"of J.shape {J.shape}, got {v.shape}")
     return np.tensordot(v, J, axes=v.ndim)

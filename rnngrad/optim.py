@@ -29,7 +29,8 @@ def _float_dict(name: str, value, dims: Dims | None = None, like: dict | None = 
 
 
 def clip_elementwise(grads, threshold) -> dict:
-    """Every entry clipped to ``[-threshold, threshold]``: ``g -> min(max(g, -c), c)``.
+    """Every entry clipped to ``[-threshold, threshold]``:
+    ``g -> min(max(g, -c), c)``.
 
     Args:
         grads: dict of float arrays (any shapes).
@@ -39,11 +40,13 @@ def clip_elementwise(grads, threshold) -> dict:
         A new dict with the same keys and shapes.
 
     Example:
-        >>> clip_elementwise({"b": np.array([-7.0, 0.5, 9.0])}, 5.0)["b"].tolist()
+        >>> clip_elementwise({"b": np.array([-7.0, 0.5, 9.0])},
+        ...                  5.0)["b"].tolist()
         [-5.0, 0.5, 5.0]
     """
     c = positive_number("threshold", threshold)
-    return {k: np.clip(v, -c, c) for k, v in _float_dict("grads", grads).items()}
+    return {k: np.clip(v, -c, c)
+            for k, v in _float_dict("grads", grads).items()}
 
 
 def clip_global_norm(grads, max_norm) -> tuple[dict, float]:
@@ -58,7 +61,8 @@ def clip_global_norm(grads, max_norm) -> tuple[dict, float]:
         ``||g||`` before clipping (a float).
 
     Example:
-        >>> g, norm = clip_global_norm({"a": np.array([3.0]), "b": np.array([4.0])}, 1.0)
+        >>> g, norm = clip_global_norm({"a": np.array([3.0]),
+        ...                             "b": np.array([4.0])}, 1.0)
         >>> norm, [round(float(g["a"][0]), 6), round(float(g["b"][0]), 6)]
         (5.0, [0.6, 0.8])
     """
@@ -69,31 +73,39 @@ def clip_global_norm(grads, max_norm) -> tuple[dict, float]:
     return {k: v * factor for k, v in g.items()}, norm
 
 
-def adagrad_update(params, grads, memory, lr, eps=1e-8) -> tuple[dict, dict]:
-    """One Adagrad step: ``m' = m + g**2``, ``p' = p - lr * g / sqrt(m' + eps)``.
+def adagrad_update(params, grads, memory, lr,
+                   eps=1e-8) -> tuple[dict, dict]:
+    """One Adagrad step: ``m' = m + g**2``,
+    ``p' = p - lr * g / sqrt(m' + eps)``.
 
     Args:
         params: dict of float arrays of any shapes.
         grads: dict with the same keys and shapes.
-        memory: dict with the same keys and shapes: the running sums of squared
-            gradients (zeros before the first step).
+        memory: dict with the same keys and shapes: the running sums of
+            squared gradients (zeros before the first step).
         lr: learning rate > 0.
         eps: small positive number that keeps the division finite.
 
     Returns:
-        ``(new_params, new_memory)``, new dicts; the arguments are not modified.
+        ``(new_params, new_memory)``, new dicts; the arguments are not
+        modified.
 
     Example:
-        >>> p, m = adagrad_update({"w": np.array([1.0])}, {"w": np.array([2.0])}, {"w": np.zeros(1)}, 0.1)
+        >>> p, m = adagrad_update({"w": np.array([1.0])},
+        ...                       {"w": np.array([2.0])},
+        ...                       {"w": np.zeros(1)}, 0.1)
         >>> round(float(p["w"][0]), 6), float(m["w"][0])
         (0.9, 4.0)
     """
     lr = positive_number("lr", lr)
     eps = positive_number("eps", eps)
     dims = Dims()
-    params = _float_dict("params", params, dims, like=params)   # binds every size, for grads and memory
+    # binds every size, for grads and memory
+    params = _float_dict("params", params, dims, like=params)
     grads = _float_dict("grads", grads, dims, like=params)
     memory = _float_dict("memory", memory, dims, like=params)
     new_memory = {k: memory[k] + grads[k] * grads[k] for k in params}
-    new_params = {k: params[k] - lr * grads[k] / np.sqrt(new_memory[k] + eps) for k in params}
+    new_params = {k: params[k]
+                  - lr * grads[k] / np.sqrt(new_memory[k] + eps)
+                  for k in params}
     return new_params, new_memory

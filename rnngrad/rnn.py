@@ -41,7 +41,8 @@ def rnn_step_forward(x, h_prev, W_x, W_h, b) -> np.ndarray:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> h = rnn_step_forward(rng.normal(size=(2, 3)), np.zeros((2, 4)),
-        ...                      rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), np.zeros(4))
+        ...                      rng.normal(size=(3, 4)),
+        ...                      rng.normal(size=(4, 4)), np.zeros(4))
         >>> h.shape
         (2, 4)
     """
@@ -71,7 +72,8 @@ def rnn_forward(xs, h0, W_x, W_h, b) -> np.ndarray:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> hs = rnn_forward(rng.normal(size=(5, 2, 3)), np.zeros((2, 4)),
-        ...                  rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), np.zeros(4))
+        ...                  rng.normal(size=(3, 4)), rng.normal(size=(4, 4)),
+        ...                  np.zeros(4))
         >>> hs.shape
         (5, 2, 4)
     """
@@ -114,7 +116,8 @@ def rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> x, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
-        >>> W_x, W_h, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4)
+        >>> W_x, W_h, b = (rng.normal(size=(3, 4)), rng.normal(size=(4, 4)),
+        ...                rng.normal(size=4))
         >>> h = rnn_step_forward(x, h_prev, W_x, W_h, b)
         >>> g = rnn_step_backward(np.ones((2, 4)), x, h_prev, h, W_x, W_h)
         >>> {k: v.shape for k, v in g.items()}
@@ -194,14 +197,18 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> xs, h0 = rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 4))
-        >>> W_x, W_h, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)) / 2, rng.normal(size=4)
+        >>> W_x, W_h, b = (rng.normal(size=(3, 4)),
+        ...                rng.normal(size=(4, 4)) / 2, rng.normal(size=4))
         >>> hs = rnn_forward(xs, h0, W_x, W_h, b)
-        >>> dhs = np.zeros_like(hs); dhs[-1] = 1.0          # L = sum of the last state
+        >>> # L = sum of the last state
+        >>> dhs = np.zeros_like(hs); dhs[-1] = 1.0
         >>> g = rnn_backward(dhs, xs, h0, hs, W_x, W_h)
         >>> g["xs"].shape, g["h0"].shape
         ((5, 2, 3), (2, 4))
-        >>> eps = 1e-6; b2 = b.copy(); b2[0] += eps       # one finite difference on b
-        >>> fd = (rnn_forward(xs, h0, W_x, W_h, b2)[-1].sum() - hs[-1].sum()) / eps
+        >>> # one finite difference on b
+        >>> eps = 1e-6; b2 = b.copy(); b2[0] += eps
+        >>> fd = (rnn_forward(xs, h0, W_x, W_h, b2)[-1].sum()
+        ...       - hs[-1].sum()) / eps
         >>> bool(abs(fd - g["b"][0]) < 1e-4)
         True
     """

@@ -131,7 +131,9 @@ def softmax_vjp(logits, v) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> z, v = np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0]])
-        >>> bool(np.allclose(softmax_vjp(z, v)[0], v[0] @ softmax_jacobian(z[0])))
+        >>> bool(
+        ...     np.allclose(softmax_vjp(z, v)[0],
+        ...                 v[0] @ softmax_jacobian(z[0])))
         True
     """
     z = _logits(logits)

@@ -80,12 +80,16 @@ def char_lm_truncated_grad(params, inputs, targets, h0=None, k=1) -> tuple[float
         >>> from rnngrad.char_lm import char_lm_grad
         >>> p = init_rnn_params(4, 3, C=4, seed=0)
         >>> rng = np.random.default_rng(1)
-        >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(0, 4, (6, 2))
+        >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(
+        ...     0, 4, (6, 2))
         >>> full = char_lm_grad(p, inputs, targets)[1]
-        >>> g7 = char_lm_truncated_grad(p, inputs, targets, k=7)[1]        # k = T + 1: no truncation
+        >>> # k = T + 1: no truncation
+        >>> g7 = char_lm_truncated_grad(p, inputs, targets, k=7)[1]
         >>> all(np.allclose(g7[key], full[key]) for key in full)
         True
-        >>> bool(np.allclose(char_lm_truncated_grad(p, inputs, targets, k=2)[1]["W_h"], full["W_h"]))
+        >>> bool(np.allclose(
+        ...     char_lm_truncated_grad(p, inputs, targets, k=2)[1]["W_h"],
+        ...     full["W_h"]))
         False
     """
     k = positive_int("k", k)
@@ -128,11 +132,14 @@ def char_lm_chunked_grad(params, inputs, targets, h0=None, k=1) -> tuple[float, 
         >>> from rnngrad.char_lm import char_lm_grad
         >>> p = init_rnn_params(4, 3, C=4, seed=0)
         >>> rng = np.random.default_rng(1)
-        >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(0, 4, (6, 2))
+        >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(
+        ...     0, 4, (6, 2))
         >>> chunks = [char_lm_grad(p, inputs[:3], targets[:3]), None]
         >>> chunks[1] = char_lm_grad(p, inputs[3:], targets[3:], chunks[0][2])
         >>> g = char_lm_chunked_grad(p, inputs, targets, k=3)[1]
-        >>> bool(np.allclose(g["W_h"], chunks[0][1]["W_h"] + chunks[1][1]["W_h"]))
+        >>> bool(
+        ...     np.allclose(g["W_h"],
+        ...                 chunks[0][1]["W_h"] + chunks[1][1]["W_h"]))
         True
     """
     k = positive_int("k", k)
@@ -159,43 +166,53 @@ def _cut_probabilities(p, T: int) -> np.ndarray:
     return probs
 
 
-def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None, p=0.2, compensate=True
+def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None,
+                               p=0.2, compensate=True
                                ) -> tuple[float, dict, np.ndarray]:
-    """Unbiased randomized truncation of BPTT: cut the link out of step s with probability ``p_s``, else scale by ``1/(1-p_s)``.
+    """Unbiased randomized truncation of BPTT: cut the link out of step s
+    with probability ``p_s``, else scale by ``1/(1-p_s)``.
 
-    Every call draws T independent cuts from ``rng``; the expectation of the returned
-    gradient over these draws equals :func:`rnngrad.char_lm_grad`'s gradient exactly
-    (module docstring). ``p = 0`` never cuts and returns the full gradient.
+    Every call draws T independent cuts from ``rng``; the expectation of the
+    returned gradient over these draws equals :func:`rnngrad.char_lm_grad`'s
+    gradient exactly (module docstring). ``p = 0`` never cuts and returns
+    the full gradient.
 
     Args:
-        params: dict with ``"W_x"`` (V, H), ``"W_h"`` (H, H), ``"b"`` (H,), ``"W_y"`` (H, V), ``"b_y"`` (V,).
+        params: dict with ``"W_x"`` (V, H), ``"W_h"`` (H, H), ``"b"`` (H,),
+            ``"W_y"`` (H, V), ``"b_y"`` (V,).
         inputs: int (T, N) in [0, V).
         targets: int (T, N) in [0, V).
         h0: (N, H) initial hidden state, or None for zeros.
         rng: a ``np.random.Generator``, the only source of randomness.
-        p: cut probability in [0, 1) for every link, or an array (T,) whose entry s
-            is the probability of cutting the link from step s (0-based) to its
-            predecessor (``h0`` for s = 0).
-        compensate: True (default) applies the weights ``1/(1-p_s)``; False drops them,
-            which gives plain random truncation, a biased estimator (for comparison).
+        p: cut probability in [0, 1) for every link, or an array (T,) whose
+            entry s is the probability of cutting the link from step s
+            (0-based) to its predecessor (``h0`` for s = 0).
+        compensate: True (default) applies the weights ``1/(1-p_s)``; False
+            drops them, which gives plain random truncation, a biased
+            estimator (for comparison).
 
     Returns:
-        ``(loss, grads, h_last)`` as :func:`rnngrad.char_lm_grad`, with ``grads`` the estimate.
+        ``(loss, grads, h_last)`` as :func:`rnngrad.char_lm_grad`, with
+        ``grads`` the estimate.
 
     Example:
         >>> from rnngrad.rnn import init_rnn_params
         >>> from rnngrad.char_lm import char_lm_grad
         >>> p = init_rnn_params(4, 3, C=4, seed=0)
         >>> rng = np.random.default_rng(0)
-        >>> inputs, targets = rng.integers(0, 4, (5, 1)), rng.integers(0, 4, (5, 1))
+        >>> inputs, targets = (rng.integers(0, 4, (5, 1)),
+        ...                    rng.integers(0, 4, (5, 1)))
         >>> full = char_lm_grad(p, inputs, targets)[1]["W_h"]
-        >>> est = np.mean([randomized_truncation_grad(p, inputs, targets, rng=rng, p=0.3)[1]["W_h"]
-        ...                for _ in range(4000)], axis=0)
+        >>> est = np.mean([
+        ...     randomized_truncation_grad(p, inputs, targets, rng=rng,
+        ...                                p=0.3)[1]["W_h"]
+        ...     for _ in range(4000)], axis=0)
         >>> bool(np.abs(est - full).max() < 0.05 * np.abs(full).max())
         True
     """
     if not isinstance(rng, np.random.Generator):
-        raise DTypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+        raise DTypeError("rng: expected a numpy.random.Generator, "
+                         f"got {type(rng).__name__}")
     if not isinstance(compensate, (bool, np.bool_)):
         raise DTypeError(f"compensate: expected a bool, got {compensate!r}")
     loss, cache = char_lm_loss(params, inputs, targets, h0)
@@ -205,4 +222,5 @@ def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None, p=0.2
     cut = rng.random(T) < probs
     keep_weight = 1.0 / (1.0 - probs) if compensate else np.ones(T)
     link_scale = np.where(cut, 0.0, keep_weight)
-    return loss, _sweep_with_link_scale(cache, out_grads, dhs, link_scale), cache["hs"][-1].copy()
+    return (loss, _sweep_with_link_scale(cache, out_grads, dhs, link_scale),
+            cache["hs"][-1].copy())

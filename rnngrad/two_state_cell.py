@@ -2,10 +2,12 @@
 
 In the row-vector convention, with ``σ`` the recurrent activation (relu by default)::
 
-    h_t = σ(h_{t-1}) W_h + b                      W_h (H, H), b (H,)
+    h_t = σ(h_{t-1}) W_h + b          W_h (H, H), b (H,)
     c_t = c_{t-1} - h_{t-1} + h_t
-    o_t = sigmoid(x_t W_o) + c_t                  variant="after"   (input squashed, then c_t added)
-    o_t = sigmoid(x_t W_o + c_t)                  variant="inside"  (c_t added before the squashing)
+    o_t = sigmoid(x_t W_o) + c_t      variant="after"
+                                      (input squashed, then c_t added)
+    o_t = sigmoid(x_t W_o + c_t)      variant="inside"
+                                      (c_t added before the squashing)
 
 with ``x_t`` (N, D) and ``W_o`` (D, H). The input reaches only the output, never the states.
 The two variants are not the same model: a written description of this cell and a program
@@ -16,7 +18,8 @@ Stacking the state as ``s_t = (h_t, c_t)`` (2H entries, h first), its Jacobian w
 ``s_{t-1}`` has the block form::
 
     d s_t / d s_{t-1} = [[A,     0],
-                         [A - I, I]]        with  A = d h_t / d h_{t-1} = W_h^T diag(σ'(h_{t-1}))
+                         [A - I, I]]
+    with  A = d h_t / d h_{t-1} = W_h^T diag(σ'(h_{t-1}))
 
 (numerator layout): unit i of ``h_t`` is ``sum_j σ(h_{t-1, j}) W_h[j, i]``, so its derivative
 with respect to ``h_{t-1, j}`` is ``W_h[j, i] σ'(h_{t-1, j})``. Unlike the tanh RNN, the
@@ -72,8 +75,10 @@ def _output_preactivation(x, c, W_o, variant):
     return z, _sigmoid(z)
 
 
-def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside"):
-    """One step of the two-state cell: ``h = σ(h_prev) W_h + b``, ``c = c_prev - h_prev + h``, then the output ``o``.
+def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu",
+                   variant="inside"):
+    """One step of the two-state cell: ``h = σ(h_prev) W_h + b``,
+    ``c = c_prev - h_prev + h``, then the output ``o``.
 
     Args:
         x: (N, D) input of this step.
@@ -81,21 +86,28 @@ def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="i
         c_prev: (N, H) previous second state.
         W_h: (H, H) recurrent weights; b: (H,) bias.
         W_o: (D, H) input weights of the output.
-        activation: ``σ``, one of ``"relu"`` (default), ``"identity"``, ``"sigmoid"``, ``"tanh"``.
-        variant: ``"inside"`` for ``o = sigmoid(x W_o + c)``, ``"after"`` for ``o = sigmoid(x W_o) + c``.
+        activation: ``σ``, one of ``"relu"`` (default), ``"identity"``,
+            ``"sigmoid"``, ``"tanh"``.
+        variant: ``"inside"`` for ``o = sigmoid(x W_o + c)``, ``"after"``
+            for ``o = sigmoid(x W_o) + c``.
 
     Returns:
         (o, h, c), each (N, H).
 
     Example:
         >>> import numpy as np
-        >>> o, h, c = two_state_step(np.zeros((1, 2)), np.array([[1.0, -1.0]]), np.zeros((1, 2)),
-        ...                          np.eye(2), np.zeros(2), np.ones((2, 2)), variant="after")
-        >>> h.tolist(), c.tolist(), o.tolist()      # relu kills the negative unit; c = 0 - h_prev + h
+        >>> o, h, c = two_state_step(np.zeros((1, 2)),
+        ...                          np.array([[1.0, -1.0]]),
+        ...                          np.zeros((1, 2)),
+        ...                          np.eye(2), np.zeros(2),
+        ...                          np.ones((2, 2)), variant="after")
+        >>> # relu kills the negative unit; c = 0 - h_prev + h
+        >>> h.tolist(), c.tolist(), o.tolist()
         ([[1.0, 0.0]], [[0.0, 1.0]], [[0.5, 1.5]])
     """
     _check_options(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _step_arrays(Dims(), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _step_arrays(
+        Dims(), x, h_prev, c_prev, W_h, b, W_o)
     h = _act(activation, h_prev) @ W_h + b
     c = c_prev - h_prev + h
     _, o = _output_preactivation(x, c, W_o, variant)
@@ -117,8 +129,10 @@ def two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="insid
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> os, hs, cs = two_state_forward(rng.normal(size=(4, 2, 3)), rng.normal(size=(2, 5)),
-        ...                                rng.normal(size=(2, 5)), rng.normal(size=(5, 5)) / 5,
+        >>> os, hs, cs = two_state_forward(rng.normal(size=(4, 2, 3)),
+        ...                                rng.normal(size=(2, 5)),
+        ...                                rng.normal(size=(2, 5)),
+        ...                                rng.normal(size=(5, 5)) / 5,
         ...                                np.zeros(5), rng.normal(size=(3, 5)))
         >>> os.shape, hs.shape, cs.shape
         ((4, 2, 5), (4, 2, 5), (4, 2, 5))
@@ -164,8 +178,10 @@ def two_state_state_jacobian(h_prev, W_h, activation="relu") -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> J = two_state_state_jacobian(np.array([[1.0, -1.0]]), 2 * np.eye(2))
-        >>> J[0].tolist()       # relu'(-1) = 0 removes the second column of A
-        [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
+        >>> # relu'(-1) = 0 removes the second column of A
+        >>> J[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
+        [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0],
+         [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
     """
     _check_options(activation, None)
     dims = Dims()
@@ -181,30 +197,41 @@ def two_state_state_jacobian(h_prev, W_h, activation="relu") -> np.ndarray:
     return J
 
 
-def two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside") -> np.ndarray:
-    """Jacobian of the output with respect to the previous states, ``d o_t / d(h_{t-1}, c_{t-1})``.
+def two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o,
+                              activation="relu",
+                              variant="inside") -> np.ndarray:
+    """Jacobian of the output with respect to the previous states,
+    ``d o_t / d(h_{t-1}, c_{t-1})``.
 
-    ``o_t`` sees the states only through ``c_t``, whose Jacobian is the block row ``[A - I, I]``:
-    ``"after"`` gives ``[A - I, I]`` itself, ``"inside"`` gives ``diag(sigmoid'(x_t W_o + c_t)) [A - I, I]``.
+    ``o_t`` sees the states only through ``c_t``, whose Jacobian is the
+    block row ``[A - I, I]``: ``"after"`` gives ``[A - I, I]`` itself,
+    ``"inside"`` gives ``diag(sigmoid'(x_t W_o + c_t)) [A - I, I]``.
 
     Args:
-        x: (N, D); h_prev, c_prev: (N, H); W_h: (H, H); b: (H,); W_o: (D, H).
+        x: (N, D); h_prev, c_prev: (N, H); W_h: (H, H); b: (H,); W_o: (D,
+            H).
         activation, variant: as in ``two_state_step``.
 
     Returns:
-        (N, H, 2H); columns ``[:H]`` are ``h_{t-1}``, columns ``[H:]`` are ``c_{t-1}``.
+        (N, H, 2H); columns ``[:H]`` are ``h_{t-1}``, columns ``[H:]`` are
+        ``c_{t-1}``.
 
     Example:
         >>> import numpy as np
-        >>> args = (np.zeros((1, 1)), np.ones((1, 2)), np.zeros((1, 2)), np.eye(2), np.zeros(2), np.ones((1, 2)))
-        >>> two_state_output_jacobian(*args, variant="after")[0].tolist()     # A = I here, so A - I = 0
+        >>> args = (np.zeros((1, 1)), np.ones((1, 2)), np.zeros((1, 2)),
+        ...         np.eye(2), np.zeros(2), np.ones((1, 2)))
+        >>> # A = I here, so A - I = 0
+        >>> two_state_output_jacobian(*args, variant="after")[0].tolist()
         [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
     """
     _check_options(activation, variant)
-    x, h_prev, c_prev, W_h, b, W_o = _step_arrays(Dims(), x, h_prev, c_prev, W_h, b, W_o)
+    x, h_prev, c_prev, W_h, b, W_o = _step_arrays(
+        Dims(), x, h_prev, c_prev, W_h, b, W_o)
     N, H = h_prev.shape
     A = _A(h_prev, W_h, activation)
-    block = np.concatenate([A - np.eye(H), np.broadcast_to(np.eye(H), (N, H, H))], axis=2)
+    block = np.concatenate(
+        [A - np.eye(H), np.broadcast_to(np.eye(H), (N, H, H))],
+                           axis=2)
     if variant == "after":
         return block
     c = c_prev - h_prev + _act(activation, h_prev) @ W_h + b
@@ -227,8 +254,10 @@ def two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", 
 
     Example:
         >>> import numpy as np
-        >>> J = two_state_input_jacobian(np.zeros((1, 3)), np.ones((1, 2)), np.zeros((1, 2)),
-        ...                              np.eye(2), np.zeros(2), np.ones((3, 2)), variant="after")
+        >>> J = two_state_input_jacobian(np.zeros((1, 3)), np.ones((1, 2)),
+        ...                              np.zeros((1, 2)),
+        ...                              np.eye(2), np.zeros(2),
+        ...                              np.ones((3, 2)), variant="after")
         >>> J.shape, float(J[0, 0, 0])       # sigmoid'(0) = 1/4
         ((1, 2, 3), 0.25)
     """

@@ -3,6 +3,12 @@
 Checks: no JavaScript errors, math typeset by the site's own MathJax (no raw TeX left),
 exercise solutions folded until opened, every image loaded, every internal link (and its anchor) resolves, and no request leaves
 127.0.0.1. A full-page screenshot of each chapter goes to artifacts/screenshots/.
+
+Layout, on every page at a desktop width (1280 px) and a phone width (390 px): at the desktop width no code
+block, printed output or display equation is wider than its box (code does not scroll there: it is wrapped to
+fit); at the phone width the page itself never scrolls sideways, and whatever is wider than the screen (a code
+block, an equation, a table) scrolls inside its own box instead of being cut off. Phone screenshots of the
+chapters go to artifacts/screenshots/phone/.
 """
 from __future__ import annotations
 
@@ -66,6 +72,42 @@ SHOWN_SOLUTIONS_JS = """() => Array.from(document.querySelectorAll('div.solution
   .map(sol => sol.id)"""
 
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"""
+
+DESKTOP, PHONE = 1280, 390
+
+# Every box that holds code, printed output, a display equation or a table, with its widths. A box is "wide"
+# when its content is wider than the box (scrollWidth > clientWidth); "scrolls" says whether the box lets the
+# reader scroll to the hidden part (overflow-x auto or scroll) or cuts it off. A table counts as scrolling when
+# it or an ancestor inside the article is a scrolling box no wider than the article.
+LAYOUT_JS = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const boxes = [];
+  const outputs = new Set(document.querySelectorAll('div.cell_output pre, div.output pre'));
+  outputs.forEach(el => boxes.push(['output', el]));
+  document.querySelectorAll('div.highlight pre, pre.literal-block, pre.doctest-block')
+    .forEach(el => { if (!outputs.has(el)) boxes.push(['code', el]); });
+  document.querySelectorAll('mjx-container[jax="CHTML"][display="true"]').forEach(el => boxes.push(['equation', el]));
+  const article = document.querySelector('article') || document.body;
+  const wide = [];
+  for (const [kind, el] of boxes) {
+    if (el.scrollWidth > el.clientWidth + 1) {
+      wide.push({kind, scroll: el.scrollWidth, client: el.clientWidth, scrolls: scrolls(el),
+                 text: (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60)});
+    }
+  }
+  for (const table of article.querySelectorAll('table')) {
+    let box = table;
+    while (box && box !== article && !scrolls(box)) { box = box.parentElement; }
+    const full = table.scrollWidth;
+    const room = (box && box !== article) ? box.clientWidth : article.clientWidth;
+    if (full > room + 1 || (box === article && table.getBoundingClientRect().right > article.getBoundingClientRect().right + 1)) {
+      wide.push({kind: 'table', scroll: full, client: room, scrolls: !!box && box !== article,
+                 text: (table.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60)});
+    }
+  }
+  return {wide, page: document.documentElement.scrollWidth, viewport: window.innerWidth};
+}"""
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -193,3 +235,48 @@ def test_every_page_renders_offline(site, browser_context):
     assert not external, f"requests left 127.0.0.1: {sorted(set(external))}"
     assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(e) for p, e in problems.items())
     assert pages_with_math >= 4, "the chapters with formulas should have typeset math"
+
+
+def _layout_problems(page, width: int) -> list[str]:
+    """What does not fit on the page at ``width`` pixels (the rules in the module docstring)."""
+    layout = page.evaluate(LAYOUT_JS)
+    problems = []
+    if layout["page"] > layout["viewport"]:
+        problems.append(f"the page scrolls sideways: {layout['page']} px wide in a {layout['viewport']} px window")
+    for box in layout["wide"]:
+        what = f"{box['kind']} {box['scroll']} px wide in a {box['client']} px box: {box['text']!r}"
+        if width >= DESKTOP and box["kind"] in ("code", "output", "equation"):
+            problems.append(f"wider than its box: {what}")
+        elif not box["scrolls"]:
+            problems.append(f"cut off: {what}")
+    return problems
+
+
+def _chapters(html: Path) -> list[str]:
+    return [rel for rel in _pages(html) if rel.startswith("book/")]
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_every_page_fits_the_screen(site, browser_context, width):
+    html, base = site
+    chapters = _chapters(html)
+    assert len(chapters) >= 10
+    shots = SCREENSHOTS / "phone"
+    if width == PHONE:
+        shots.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, list[str]] = {}
+    for rel in chapters:
+        page = browser_context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{base}/{rel}", wait_until="load")
+        found = _layout_problems(page, width)
+        if found:
+            problems[rel] = found
+        if width == PHONE:
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
+            page.screenshot(path=str(shots / (Path(rel).stem + ".png")), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": height})
+        page.close()
+    count = sum(len(v) for v in problems.values())
+    assert not problems, f"{count} layout problems at {width} px:\n" + "\n".join(
+        f"{p}:\n  " + "\n  ".join(e) for p, e in problems.items())

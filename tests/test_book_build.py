@@ -94,8 +94,11 @@ def test_figures_are_drawn_by_the_build_not_committed():
     assert not committed, committed
     build = built_book()
     assert build.returncode == 0, build.log[-6000:]
-    drawn = list((build.html / "_images").glob("*.png"))
+    drawn = list((build.html / "_images").glob("*.svg"))
     assert len(drawn) >= 3, "the chapters draw their figures when the book is built"
+    # vector figures stay sharp on any screen density (book/book_setup.py selects SVG)
+    bitmaps = [p.name for p in (build.html / "_images").glob("*.png")]
+    assert not bitmaps, bitmaps
 
 
 def test_pages_write_nothing_to_stderr():

@@ -206,7 +206,9 @@ def checked_dict(dims: Dims, name: str, value, shapes: dict, device, *, quote: s
         dict {key: float64 tensor} with the keys of ``shapes``.
 
     Example:
-        >>> sorted(checked_dict(Dims(), "params", {"b": np.zeros(2)}, {"b": ("H",)}, "cpu"))
+        >>> sorted(
+        ...     checked_dict(Dims(), "params", {"b": np.zeros(2)},
+        ...                  {"b": ("H",)}, "cpu"))
         ['b']
     """
     keys = ", ".join(shapes)

@@ -76,9 +76,11 @@ def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
 
     Example:
         >>> import numpy as np
-        >>> hs, dhs = t_rnn_jvp(np.zeros((3, 1, 1)), np.zeros((1, 2)), np.ones((1, 2)), np.zeros((2, 2)),
+        >>> hs, dhs = t_rnn_jvp(np.zeros((3, 1, 1)), np.zeros((1, 2)),
+        ...                     np.ones((1, 2)), np.zeros((2, 2)),
         ...                     np.zeros(2), np.ones((3, 1, 1)))
-        >>> dhs[:, 0].tolist()                     # tanh'(0) = 1, no recurrence: the input rate itself
+        >>> # tanh'(0) = 1, no recurrence: the input rate itself
+        >>> dhs[:, 0].tolist()
         [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
     """
     dev = resolve_device(device)
@@ -109,9 +111,11 @@ def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear",
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((1, 2)), "W_h": np.zeros((2, 2)), "b": np.zeros(2),
+        >>> p = {"W_x": np.ones((1, 2)), "W_h": np.zeros((2, 2)),
+        ...      "b": np.zeros(2),
         ...      "W_y": np.ones((2, 1)), "b_y": np.zeros(1)}
-        >>> ys, dys = t_sequence_slope(np.zeros((2, 1, 1)), np.zeros((1, 2)), p, np.ones((2, 1, 1)))
+        >>> ys, dys = t_sequence_slope(np.zeros((2, 1, 1)), np.zeros((1, 2)), p,
+        ...                            np.ones((2, 1, 1)))
         >>> dys.ravel().tolist()
         [2.0, 2.0]
     """
@@ -143,9 +147,11 @@ def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear"
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)), "b": np.zeros(3),
+        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)),
+        ...      "b": np.zeros(3),
         ...      "W_y": np.ones((3, 1)), "b_y": np.zeros(1)}
-        >>> t_output_jacobian_at_step(np.zeros((1, 1, 2)), np.zeros((1, 3)), p)[0, 0].tolist()
+        >>> t_output_jacobian_at_step(np.zeros((1, 1, 2)), np.zeros((1, 3)),
+        ...                           p)[0, 0].tolist()
         [[3.0, 3.0]]
     """
     dev = resolve_device(device)
@@ -190,11 +196,17 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((2, 2)), "W_h": np.zeros((2, 2)), "b": np.zeros(2),
+        >>> p = {"W_x": np.ones((2, 2)), "W_h": np.zeros((2, 2)),
+        ...      "b": np.zeros(2),
         ...      "W_y": np.ones((2, 1)), "b_y": np.zeros(1)}
-        >>> ys, dys = t_sequence_slope_feedback(np.zeros((2, 1, 1)), np.zeros((1, 1)), np.zeros((1, 2)), p,
-        ...                                     np.ones((2, 1, 1)), feedback="predicted", activation="tanh")
-        >>> dys.ravel().tolist()                  # step 2 also sees the slope 2 of y_1: 2 * (1 + 2)
+        >>> ys, dys = t_sequence_slope_feedback(np.zeros((2, 1, 1)),
+        ...                                     np.zeros((1, 1)),
+        ...                                     np.zeros((1, 2)), p,
+        ...                                     np.ones((2, 1, 1)),
+        ...                                     feedback="predicted",
+        ...                                     activation="tanh")
+        >>> # step 2 also sees the slope 2 of y_1: 2 * (1 + 2)
+        >>> dys.ravel().tolist()
         [2.0, 6.0]
     """
     check_choice("feedback", feedback, ("observed", "predicted"))

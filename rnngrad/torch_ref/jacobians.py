@@ -56,7 +56,8 @@ def t_rnn_states(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> t_rnn_states(np.zeros((3, 2, 1)), np.zeros((2, 4)), np.ones((1, 4)), np.eye(4), np.zeros(4)).shape
+        >>> t_rnn_states(np.zeros((3, 2, 1)), np.zeros((2, 4)), np.ones((1, 4)),
+        ...              np.eye(4), np.zeros(4)).shape
         (3, 2, 4)
     """
     return t_rnn_forward(xs, h0, W_x, W_h, b, device=device)
@@ -76,7 +77,8 @@ def t_step_jacobian(x, h_prev, W_x, W_h, b, device=None) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> J = t_step_jacobian(np.zeros((2, 1)), np.zeros((2, 3)), np.ones((1, 3)), np.eye(3), np.zeros(3))
+        >>> J = t_step_jacobian(np.zeros((2, 1)), np.zeros((2, 3)),
+        ...                     np.ones((1, 3)), np.eye(3), np.zeros(3))
         >>> J.shape, bool(np.allclose(J[0], np.eye(3)))
         ((2, 3, 3), True)
     """
@@ -103,7 +105,8 @@ def t_step_jacobians(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> J = t_step_jacobians(rng.normal(size=(4, 2, 3)), np.zeros((2, 5)), rng.normal(size=(3, 5)),
+        >>> J = t_step_jacobians(rng.normal(size=(4, 2, 3)), np.zeros((2, 5)),
+        ...                      rng.normal(size=(3, 5)),
         ...                      rng.normal(size=(5, 5)), np.zeros(5))
         >>> J.shape
         (4, 2, 5, 5)
@@ -148,7 +151,8 @@ def t_jacobian_products(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> P = t_jacobian_products(rng.normal(size=(4, 2, 3)), np.zeros((2, 5)), rng.normal(size=(3, 5)),
+        >>> P = t_jacobian_products(rng.normal(size=(4, 2, 3)),
+        ...                         np.zeros((2, 5)), rng.normal(size=(3, 5)),
         ...                         rng.normal(size=(5, 5)), np.zeros(5))
         >>> P.shape
         (4, 2, 5, 5)
@@ -183,7 +187,8 @@ def t_jacobians_from_start(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> Q = t_jacobians_from_start(np.zeros((3, 1, 1)), np.zeros((1, 2)), np.zeros((1, 2)),
+        >>> Q = t_jacobians_from_start(np.zeros((3, 1, 1)), np.zeros((1, 2)),
+        ...                            np.zeros((1, 2)),
         ...                            0.5 * np.eye(2), np.zeros(2))
         >>> Q[:, 0, 0, 0].tolist()                # tanh'(0) = 1: powers of 0.5
         [0.5, 0.25, 0.125]
@@ -206,7 +211,8 @@ def t_singular_values_over_time(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> S = t_singular_values_over_time(np.zeros((2, 1, 1)), np.zeros((1, 2)), np.zeros((1, 2)),
+        >>> S = t_singular_values_over_time(np.zeros((2, 1, 1)),
+        ...                                 np.zeros((1, 2)), np.zeros((1, 2)),
         ...                                 np.diag([0.5, 0.25]), np.zeros(2))
         >>> S[:, 0].tolist()
         [[0.5, 0.25], [0.25, 0.0625]]
@@ -261,8 +267,11 @@ def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant=
 
     Example:
         >>> import numpy as np
-        >>> o, h, c = t_two_state_step(np.zeros((1, 2)), np.array([[1.0, -1.0]]), np.zeros((1, 2)),
-        ...                            np.eye(2), np.zeros(2), np.ones((2, 2)), variant="after")
+        >>> o, h, c = t_two_state_step(np.zeros((1, 2)),
+        ...                            np.array([[1.0, -1.0]]),
+        ...                            np.zeros((1, 2)),
+        ...                            np.eye(2), np.zeros(2), np.ones((2, 2)),
+        ...                            variant="after")
         >>> o.tolist()
         [[0.5, 1.5]]
     """
@@ -287,8 +296,10 @@ def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="ins
 
     Example:
         >>> import numpy as np
-        >>> os, hs, cs = t_two_state_forward(np.zeros((3, 1, 2)), np.ones((1, 2)), np.zeros((1, 2)),
-        ...                                  np.eye(2), np.zeros(2), np.ones((2, 2)))
+        >>> os, hs, cs = t_two_state_forward(np.zeros((3, 1, 2)),
+        ...                                  np.ones((1, 2)), np.zeros((1, 2)),
+        ...                                  np.eye(2), np.zeros(2),
+        ...                                  np.ones((2, 2)))
         >>> os.shape
         (3, 1, 2)
     """
@@ -318,10 +329,14 @@ def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
 
     Example:
         >>> import numpy as np
-        >>> J = t_two_state_state_jacobian(np.zeros((1, 1)), np.array([[1.0, -1.0]]), np.zeros((1, 2)),
-        ...                                2 * np.eye(2), np.zeros(2), np.ones((1, 2)))
-        >>> J[0].tolist()
-        [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
+        >>> J = t_two_state_state_jacobian(np.zeros((1, 1)),
+        ...                                np.array([[1.0, -1.0]]),
+        ...                                np.zeros((1, 2)),
+        ...                                2 * np.eye(2), np.zeros(2),
+        ...                                np.ones((1, 2)))
+        >>> J[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
+        [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0],
+         [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
     """
     _check(activation, variant)
     x, h_prev, c_prev, W_h, b, W_o = _two_state_tensors(device, x=x, h_prev=h_prev, c_prev=c_prev, W_h=W_h, b=b,
@@ -353,8 +368,10 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
 
     Example:
         >>> import numpy as np
-        >>> J = t_two_state_output_jacobian(np.zeros((1, 1)), np.ones((1, 2)), np.zeros((1, 2)), np.eye(2),
-        ...                                 np.zeros(2), np.ones((1, 2)), variant="after")
+        >>> J = t_two_state_output_jacobian(np.zeros((1, 1)), np.ones((1, 2)),
+        ...                                 np.zeros((1, 2)), np.eye(2),
+        ...                                 np.zeros(2), np.ones((1, 2)),
+        ...                                 variant="after")
         >>> J[0].tolist()
         [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
     """
@@ -387,8 +404,10 @@ def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
 
     Example:
         >>> import numpy as np
-        >>> J = t_two_state_input_jacobian(np.zeros((1, 3)), np.ones((1, 2)), np.zeros((1, 2)), np.eye(2),
-        ...                                np.zeros(2), np.ones((3, 2)), variant="after")
+        >>> J = t_two_state_input_jacobian(np.zeros((1, 3)), np.ones((1, 2)),
+        ...                                np.zeros((1, 2)), np.eye(2),
+        ...                                np.zeros(2), np.ones((3, 2)),
+        ...                                variant="after")
         >>> J.shape, float(J[0, 0, 0])
         ((1, 2, 3), 0.25)
     """

@@ -51,9 +51,11 @@ def _grads(leaves: dict) -> dict:
     return {k: np.zeros(tuple(t.shape)) if t.grad is None else to_numpy(t.grad) for k, t in leaves.items()}
 
 
-def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_h: torch.Tensor,
+def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor,
+                       W_x: torch.Tensor, W_h: torch.Tensor,
                        b: torch.Tensor) -> torch.Tensor:
-    """Hidden states (T, N, H) of the tanh RNN ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``, on tensors (autograd-ready).
+    """Hidden states (T, N, H) of the tanh RNN
+    ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``, on tensors (autograd-ready).
 
     Args:
         xs: (T, N, D) inputs (tensor).
@@ -61,16 +63,20 @@ def rnn_forward_tensor(xs: torch.Tensor, h0: torch.Tensor, W_x: torch.Tensor, W_
         W_x: (D, H), W_h: (H, H), b: (H,) weights (tensors).
 
     Returns:
-        Tensor (T, N, H) of the states ``h_1 .. h_T``, connected to the graph of the inputs.
+        Tensor (T, N, H) of the states ``h_1 .. h_T``, connected to the
+        graph of the inputs.
 
     Example:
-        >>> hs = rnn_forward_tensor(torch.ones(5, 2, 3), torch.zeros(2, 4), torch.ones(3, 4),
+        >>> hs = rnn_forward_tensor(torch.ones(5, 2, 3), torch.zeros(2, 4),
+        ...                         torch.ones(3, 4),
         ...                         torch.eye(4), torch.zeros(4))
         >>> tuple(hs.shape)
         (5, 2, 4)
     """
-    # the input projections of all steps in one product; unbind (not xw[t]) so that autograd
-    # gathers the per-step gradients once instead of adding T full-size (T, N, H) zero-padded ones
+    # the input projections of all steps in one product; unbind (not xw[t])
+    # so that autograd
+    # gathers the per-step gradients once instead of adding T full-size (T,
+    # N, H) zero-padded ones
     xw = xs @ W_x + b
     h, states = h0, []
     for xw_t in xw.unbind(0):
@@ -93,7 +99,8 @@ def t_rnn_forward(xs, h0, W_x, W_h, b, device=None) -> np.ndarray:
 
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> t_rnn_forward(rng.normal(size=(5, 2, 3)), np.zeros((2, 4)), rng.normal(size=(3, 4)),
+        >>> t_rnn_forward(rng.normal(size=(5, 2, 3)), np.zeros((2, 4)),
+        ...               rng.normal(size=(3, 4)),
         ...               rng.normal(size=(4, 4)), np.zeros(4)).shape
         (5, 2, 4)
     """
@@ -117,8 +124,10 @@ def t_rnn_step_backward(dh, x, h_prev, W_x, W_h, b, device=None) -> dict:
 
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> g = t_rnn_step_backward(np.ones((2, 4)), rng.normal(size=(2, 3)), np.zeros((2, 4)),
-        ...                         rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), np.zeros(4))
+        >>> g = t_rnn_step_backward(np.ones((2, 4)), rng.normal(size=(2, 3)),
+        ...                         np.zeros((2, 4)),
+        ...                         rng.normal(size=(3, 4)),
+        ...                         rng.normal(size=(4, 4)), np.zeros(4))
         >>> g["W_x"].shape, g["h_prev"].shape
         ((3, 4), (2, 4))
     """
@@ -146,8 +155,10 @@ def t_rnn_backward(dhs, xs, h0, W_x, W_h, b, device=None) -> dict:
 
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> g = t_rnn_backward(np.ones((5, 2, 4)), rng.normal(size=(5, 2, 3)), np.zeros((2, 4)),
-        ...                    rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), np.zeros(4))
+        >>> g = t_rnn_backward(np.ones((5, 2, 4)), rng.normal(size=(5, 2, 3)),
+        ...                    np.zeros((2, 4)),
+        ...                    rng.normal(size=(3, 4)), rng.normal(size=(4, 4)),
+        ...                    np.zeros(4))
         >>> g["xs"].shape, g["h0"].shape, g["W_h"].shape
         ((5, 2, 3), (2, 4), (4, 4))
     """
@@ -203,9 +214,12 @@ def t_char_lm_loss(params, inputs, targets, h0=None, device=None) -> float:
         The loss as a Python float.
 
     Example:
-        >>> p = {"W_x": np.zeros((4, 3)), "W_h": np.zeros((3, 3)), "b": np.zeros(3),
+        >>> p = {"W_x": np.zeros((4, 3)), "W_h": np.zeros((3, 3)),
+        ...      "b": np.zeros(3),
         ...      "W_y": np.zeros((3, 4)), "b_y": np.zeros(4)}
-        >>> round(t_char_lm_loss(p, np.zeros((5, 2), int), np.ones((5, 2), int)) / (5 * float(np.log(4))), 9)
+        >>> round(t_char_lm_loss(p, np.zeros((5, 2), int),
+        ...                      np.ones((5, 2), int))
+        ...       / (5 * float(np.log(4))), 9)
         1.0
     """
     v, xs, targets, N = _lm_inputs(params, inputs, targets, h0, device)
@@ -229,9 +243,11 @@ def t_char_lm_grad(params, inputs, targets, h0=None, device=None) -> tuple[float
 
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)), "b": np.zeros(3),
+        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)),
+        ...      "b": np.zeros(3),
         ...      "W_y": rng.normal(size=(3, 4)), "b_y": np.zeros(4)}
-        >>> loss, g, h_last = t_char_lm_grad(p, rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2)))
+        >>> loss, g, h_last = t_char_lm_grad(p, rng.integers(0, 4, (5, 2)),
+        ...                                  rng.integers(0, 4, (5, 2)))
         >>> sorted(g), h_last.shape
         (['W_h', 'W_x', 'W_y', 'b', 'b_y', 'h0'], (2, 3))
     """
@@ -262,10 +278,13 @@ def t_char_lm_truncated_grad(params, inputs, targets, h0=None, k=1, device=None)
 
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)), "b": np.zeros(3),
+        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)),
+        ...      "b": np.zeros(3),
         ...      "W_y": rng.normal(size=(3, 4)), "b_y": np.zeros(4)}
         >>> args = (p, rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2)))
-        >>> bool(np.allclose(t_char_lm_truncated_grad(*args, k=6)[1]["h0"], t_char_lm_grad(*args)[1]["h0"]))
+        >>> bool(
+        ...     np.allclose(t_char_lm_truncated_grad(*args, k=6)[1]["h0"],
+        ...                 t_char_lm_grad(*args)[1]["h0"]))
         True
     """
     k = positive_int("k", k)
@@ -305,10 +324,13 @@ def t_char_lm_chunked_grad(params, inputs, targets, h0=None, k=1, device=None) -
 
     Example:
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)), "b": np.zeros(3),
+        >>> p = {"W_x": rng.normal(size=(4, 3)), "W_h": rng.normal(size=(3, 3)),
+        ...      "b": np.zeros(3),
         ...      "W_y": rng.normal(size=(3, 4)), "b_y": np.zeros(4)}
         >>> args = (p, rng.integers(0, 4, (5, 2)), rng.integers(0, 4, (5, 2)))
-        >>> bool(np.allclose(t_char_lm_chunked_grad(*args, k=5)[1]["W_h"], t_char_lm_grad(*args)[1]["W_h"]))
+        >>> bool(
+        ...     np.allclose(t_char_lm_chunked_grad(*args, k=5)[1]["W_h"],
+        ...                 t_char_lm_grad(*args)[1]["W_h"]))
         True
     """
     k = positive_int("k", k)

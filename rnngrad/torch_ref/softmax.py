@@ -110,7 +110,8 @@ def t_softmax_vjp(logits, v, device=None) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> g = t_softmax_vjp(np.zeros((2, 3)), np.ones((2, 3)))  # sum(s) = 1 is constant
+        >>> # sum(s) = 1 is constant
+        >>> g = t_softmax_vjp(np.zeros((2, 3)), np.ones((2, 3)))
         >>> bool(np.allclose(g, 0.0))
         True
     """
@@ -266,7 +267,8 @@ def t_batched_matmul_jacobian_wrt_W(h, W, device=None) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> t_batched_matmul_jacobian_wrt_W(np.ones((3, 2)), np.ones((2, 4))).shape
+        >>> t_batched_matmul_jacobian_wrt_W(np.ones((3, 2)),
+        ...                                 np.ones((2, 4))).shape
         (3, 4, 2, 4)
     """
     dev = resolve_device(device)
