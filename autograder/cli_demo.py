@@ -31,6 +31,9 @@ def main(args) -> int:
     except FileExistsError as exc:
         print(f"{exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"interrupted; {terminal(args.dir)} is left half made: remove it, then run the "
+                                "same command again") from None
     def rel(path: str) -> str:
         """Relative to the current folder when inside it, else absolute."""
         r = os.path.relpath(path)

@@ -1,17 +1,19 @@
-"""``python -m autograder grade <set>``: grade every submission of a problem set.
+"""``rnngrad-grader grade <set>``: grade every submission of a problem set.
 
-Prints one progress line (count, rate, ETA) that updates in place on a terminal, then a
-table of totals with flags and faults, and, for a regrade, every score that changed. Every value a
+Run in the course directory (or pass ``--course``). Writes the course's ``.gitignore`` when it has none
+(see :data:`autograder.course.GITIGNORE`). Prints one progress line (count, rate, ETA) that updates in place
+on a terminal, then a table of totals with flags and faults, and, for a regrade, every score that changed. Every value a
 submission chose (its folder's name, flag and fault texts) is printed through
 :func:`autograder.inert.terminal`: one line, no control character or escape sequence, bounded length.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 
+from .course import check_course_root, check_set_known, find_course_root, write_gitignore
 from .inert import terminal
+from .points import points
 
 #: longest flag or fault text printed on the terminal (the grading log and the report hold it whole)
 MAX_LINE = 300
@@ -22,7 +24,7 @@ HELP = "grade every submission of a problem set into nbgrader's gradebook"
 def add_arguments(parser) -> None:
     parser.add_argument("assignment", help="problem-set id, e.g. ps1_softmax")
     parser.add_argument("--course", default=None,
-                        help="nbgrader course directory (default: ./assignments if it exists, else .)")
+                        help="nbgrader course directory (default: the one that contains the current folder)")
     parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     parser.add_argument("--regrade", action="store_true",
                         help="grade again submissions already graded (same timestamp and notebook)")
@@ -48,7 +50,7 @@ class ProgressLine:
     def __call__(self, p) -> None:
         r = p.result
         rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
-        state = "skipped" if r.skipped else f"{r.total:g}/{r.max_total:g}"
+        state = "skipped" if r.skipped else f"{points(r.total)}/{points(r.max_total)}"
         mark = " flagged" if r.flags else ""
         line = (f"[{p.done}/{p.total}] {100 * p.done / max(p.total, 1):3.0f}%  {rate:.1f}/s  "
                 f"ETA {_fmt_time(p.eta)}  {terminal(r.student, 80)}: {state}{mark}")
@@ -61,10 +63,19 @@ class ProgressLine:
         self.stream.flush()
 
 
-def main(args) -> int:
-    from .grade import grade_assignment
+def course_root(args) -> str:
+    """The course directory of a command: ``--course``, else the one that contains the current folder."""
+    return check_course_root(args.course) if args.course else find_course_root(".")
 
-    course = args.course or ("assignments" if os.path.isdir("assignments") else ".")
+
+def main(args) -> int:
+    check_set_known(args.assignment)
+    course = course_root(args)
+    from .grade import grade_assignment    # (after the checks: a mistyped command answers at once)
+
+    written = write_gitignore(course)
+    if written:
+        print(f"wrote {terminal(written)}: it keeps the course's student data out of git")
     start = time.monotonic()
     results = grade_assignment(course, args.assignment, students=args.students, workers=args.workers,
                                seed=args.seed, regrade=args.regrade,
@@ -81,7 +92,7 @@ def main(args) -> int:
             extra.append(f"{len(r.flags)} flag(s)")
         if r.errors:
             extra.append(f"{len(r.errors)} fault(s)")
-        print(f"  {terminal(r.student, 80):<20} {r.total:6g} / {r.max_total:g}"
+        print(f"  {terminal(r.student, 80):<20} {points(r.total):>6} / {points(r.max_total)}"
               + (f"   {', '.join(extra)}" if extra else ""))
         for f in r.flags:
             print(f"      flag: {terminal(f, MAX_LINE)}")

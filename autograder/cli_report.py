@@ -1,8 +1,10 @@
-"""``python -m autograder report <set>``: the class report of a graded problem set (HTML, Markdown, PNGs)."""
+"""``rnngrad-grader report <set>``: the class report of a graded problem set (HTML, Markdown, PNGs)."""
 from __future__ import annotations
 
 import os
 
+from .cli_grade import course_root
+from .course import check_set_known
 from .inert import terminal
 
 HELP = "write the class report of a graded problem set: score plots, common mistakes, flagged submissions"
@@ -11,7 +13,7 @@ HELP = "write the class report of a graded problem set: score plots, common mist
 def add_arguments(parser) -> None:
     parser.add_argument("assignment", help="problem-set id, e.g. ps1_softmax")
     parser.add_argument("--course", default=None,
-                        help="nbgrader course directory (default: ./assignments if it exists, else .)")
+                        help="nbgrader course directory (default: the one that contains the current folder)")
     parser.add_argument("--out", default=None,
                         help="folder for report.html, report.md and figures/ (default: <course>/reports/<set>)")
     parser.add_argument("--no-similarity", action="store_true",
@@ -19,9 +21,10 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from .report import write_report
+    check_set_known(args.assignment)
+    course = course_root(args)
+    from .report import write_report       # (after the checks: a mistyped command answers at once)
 
-    course = args.course or ("assignments" if os.path.isdir("assignments") else ".")
     out = args.out or os.path.join(course, "reports", args.assignment)
     paths = write_report(course, args.assignment, out, similarity=not args.no_similarity)
     print(f"{terminal(args.assignment)}: class report")

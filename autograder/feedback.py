@@ -23,8 +23,8 @@ student's content never stops anyone's feedback.
 """
 from __future__ import annotations
 
-__all__ = ["autograded_notebook", "autograded_text", "write_autograded", "comment_for", "test_cell_text",
-           "case_line", "hidden_message", "escape_markdown"]
+__all__ = ["autograded_notebook", "autograded_text", "write_autograded", "copy_submission_secret", "comment_for",
+           "test_cell_text", "case_line", "hidden_message", "escape_markdown"]
 
 import builtins
 import html
@@ -33,6 +33,7 @@ import os
 import tempfile
 
 from . import inert
+from .points import points
 from .inert import escape_markdown
 from .student_markdown import MAX_CHARS as MAX_CELL_CHARS
 from .student_markdown import clean_attachments, clean_markdown
@@ -47,6 +48,7 @@ HIDDEN_MESSAGES = {
     "wrong_value": "the values are wrong (outside the tolerance)",
     "worker_crash": "the worker stopped during this call",
     "timeout": "the call ran out of time",
+    "modified_input": "the function changed one of its arguments in place (work on a copy)",
 }
 #: diagnoses whose messages are written by the grader alone (no value of the student's in them)
 FIXED_MESSAGES = {"not_implemented", "missing_function", "load_failed", "unreadable", "unjudgeable"}
@@ -56,7 +58,7 @@ def case_line(case_result, hidden: bool, spec=None) -> str:
     """One line of feedback for a case (see the module's notes on hidden cases)."""
     kind = "hidden" if hidden else "visible"
     status = "passed" if case_result.passed else "FAILED"
-    pts = f"{case_result.points:.3g}/{case_result.max_points:.3g}"
+    pts = f"{points(case_result.points)}/{points(case_result.max_points)}"
     if case_result.passed:
         return f"  [{status}] {kind} case '{case_result.case}' ({pts})"
     message = hidden_message(case_result, spec) if hidden else case_result.message
@@ -99,7 +101,7 @@ def test_cell_text(spec, result) -> str:
     """The verdict shown under a test cell."""
     published = _published_names(spec)
     got, top = result.scores.get(spec.grade_id, 0.0), result.max_scores.get(spec.grade_id, spec.points)
-    lines = [f"{spec.function}: {got:g} / {top:g} points (checked by the course autograder)"]
+    lines = [f"{spec.function}: {points(got)} / {points(top)} points (checked by the course autograder)"]
     for cr in result.cases.get(spec.grade_id, []):
         lines.append(case_line(cr, cr.case not in published, spec))
     return "\n".join(lines) + "\n"
@@ -116,13 +118,13 @@ def comment_for(spec, result) -> str:
     if not failed:
         return f"{spec.function}: all {len(cases)} cases passed."
     diags = sorted({c.diagnosis for c in failed if c.diagnosis})
-    return (f"{spec.function}: {len(failed)} of {len(cases)} cases failed ({got:g}/{spec.points:g} points)"
+    return (f"{spec.function}: {len(failed)} of {len(cases)} cases failed ({points(got)}/{points(spec.points)} points)"
             + (f"; diagnosis: {', '.join(inert.markdown_text(d, limit=100) for d in diags)}" if diags else "")
             + ".")
 
 
 def summary_markdown(course, result) -> str:
-    lines = [f"## Autograder summary: {result.total:g} / {result.max_total:g} points",
+    lines = [f"## Autograder summary: {points(result.total)} / {points(result.max_total)} points",
              "",
              "The functions were checked by the course autograder, outside your notebook, on the visible "
              "cases you could run yourself and on hidden cases drawn when grading. Written answers are graded "
@@ -147,7 +149,7 @@ def autograded_notebook(course, result) -> dict:
             cell["outputs"] = [
                 {"output_type": "stream", "name": "stdout", "text": test_cell_text(spec, result)},
                 {"output_type": "execute_result", "execution_count": None, "metadata": {},
-                 "data": {"text/plain": f"{result.scores.get(gid, 0.0):g}"}},
+                 "data": {"text/plain": points(result.scores.get(gid, 0.0))}},
             ]
     make_inert(nb, course)
     summary = {"cell_type": "markdown", "id": "autograder-summary", "metadata": {},
@@ -245,6 +247,41 @@ def write_autograded(course, result) -> str:
         os.replace(tmp, stamp)
     elif os.path.exists(stamp):
         os.unlink(stamp)
+    copy_submission_secret(course, result.student, folder)
     return path
+
+
+#: nbgrader's submission_secret.txt: 128 hexadecimal digits written by ``nbgrader submit``; anything else is not copied
+MAX_SECRET_BYTES = 1024
+SECRET_FILE = "submission_secret.txt"
+
+
+def copy_submission_secret(course, student: str, folder: str) -> bool:
+    """Copy nbgrader's ``submission_secret.txt`` from the student's submission into the autograded folder ``folder``
+    (``nbgrader generate_feedback`` carries it to feedback/, where ``release_feedback`` needs it to name the page).
+
+    The file comes from the submission, so it is read as :func:`autograder.snapshot.read_bytes` reads: a regular
+    file only (no link, pipe or device), at most MAX_SECRET_BYTES; it is copied byte for byte when it is
+    hexadecimal text, and otherwise left out (with an older copy removed). Returns whether it was copied.
+    """
+    from .snapshot import NotReadable, read_bytes
+
+    dest = os.path.join(folder, SECRET_FILE)
+    try:
+        raw = read_bytes(os.path.join(course.submission_dir(student), SECRET_FILE), MAX_SECRET_BYTES)
+        text = raw.decode("ascii")
+        ok = bool(text.strip()) and all(c in "0123456789abcdefABCDEF" for c in text.strip())
+    except (OSError, NotReadable, UnicodeDecodeError):
+        ok = False
+    if not ok:
+        if os.path.lexists(dest):
+            os.unlink(dest)
+        return False
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(raw)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, dest)
+    return True
 
 

@@ -4,12 +4,13 @@ Two stores, both written only by the trusted grading process:
 
 * nbgrader's gradebook (``gradebook.db`` unless the course config says otherwise): the scores
   of the autograded test cells (``auto_score``), the state of the hand-graded written answers,
-  a short comment on each answer cell, and formgrader's "flagged" mark when there are flags. formgrader, ``generate_feedback`` and ``export``
-  read it as if ``nbgrader autograde`` had filled it.
-* the grading log, ``grading_log/<assignment>/<student>.json`` next to the gradebook: what the
-  gradebook cannot hold (per-case verdicts, flags, faults, the secret seed, the notebook's
-  hash), and ``grading_log/<assignment>/runs.jsonl``, one line per graded submission and run,
-  so that a regrade can be reproduced with the same seed if asked.
+  a short comment on each answer cell, the submission time and nbgrader's late-submission penalty
+  (:mod:`autograder.late`: the course's due date, extensions and ``LateSubmissionPlugin``), and
+  formgrader's "flagged" mark with the kinds of flags in the flagged cells' comments
+  (:mod:`autograder.flag_comments`). formgrader, ``generate_feedback`` and ``export`` read it as if
+  ``nbgrader autograde`` had filled it; manual scores and comments are never touched.
+* the grading log (:mod:`autograder.grading_log`, re-exported here): what the gradebook cannot hold
+  (per-case verdicts, full flag texts, faults, the secret seed, the notebook's hash).
 
 Order (matters for resuming): the gradebook transaction is committed first, the log file is
 replaced atomically second. A crash between the two leaves a submission that the next run
@@ -17,11 +18,12 @@ grades again, which is harmless because grading is idempotent.
 """
 from __future__ import annotations
 
+__all__ = ["ScoreChange", "open_gradebook", "batch_mode", "check_assignment", "stored_scores", "ensure_submission",
+           "ensure_submissions", "write_grades", "already_graded", "LOG_DIR", "log_dir", "result_record",
+           "write_record", "read_record", "load_records"]
+
 import contextlib
-import dataclasses
-import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 
@@ -32,8 +34,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, SAWarning
 
 from . import inert
-
-LOG_DIR = "grading_log"
+from .flag_comments import comments_with_flags
+from .grading_log import LOG_DIR, load_records, log_dir, read_record, result_record, write_record
+from .late import LatePolicy, policy_for
+from .points import points
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class ScoreChange:
     new: float | None
 
     def __str__(self) -> str:
-        fmt = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
+        fmt = lambda x: "-" if x is None else points(x)  # noqa: E731
         return f"{self.student} {self.grade_id}: {fmt(self.old)} -> {fmt(self.new)}"
 
 
@@ -183,16 +187,22 @@ def ensure_submissions(gb: Gradebook, assignment: str, students: list[str]) -> N
         raise
 
 
-def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
+def write_grades(gb: Gradebook, result, notebook: str, course_root: str | None = None,
+                 late_policy: LatePolicy | None = None) -> list[ScoreChange]:
     """Store one graded submission in one transaction and return the scores that changed.
 
     ``result`` is a :class:`autograder.grade.SubmissionResult`. Autograded test cells get
     ``auto_score``; a hand-graded written answer gets ``auto_score`` 0 when it is missing or
     left as released (nbgrader's "No response"), and otherwise stays for the instructor
     (``auto_score`` None, ``needs_manual_grade`` True). As in nbgrader, a grade that also has a
-    manual score is marked for review.
+    manual score is marked for review. Then, as ``nbgrader autograde`` does, the notebook's late
+    penalty is set from its score (manual scores included) and the submission's lateness by
+    ``late_policy`` (default: the policy of the course at ``course_root``, else nbgrader's default,
+    no penalty); a policy that fails adds a fault to ``result.errors`` and flags the notebook.
     """
     assignment, student = result.assignment, result.student
+    if late_policy is None:
+        late_policy = policy_for(course_root) if course_root else LatePolicy(None)
     try:
         try:
             sub = gb.find_submission_notebook(notebook, assignment, student)
@@ -219,86 +229,21 @@ def write_grades(gb: Gradebook, result, notebook: str) -> list[ScoreChange]:
                 changes.append(ScoreChange(student, gid, grade.auto_score, new))
             grade.auto_score = new
             grade.needs_manual_grade = grade.manual_score is not None or new is None
+        names = [name for _, name in comments]
+        first = next((n for n in result.comments if n in names and n not in result.written), None)
+        texts = comments_with_flags(result.comments, result.flags, names, first)
         for comment, name in comments:
-            text = result.comments.get(name)
+            text = texts.get(name)
             comment.auto_comment = None if text is None else inert.unicode_safe(text)
+        problem = late_policy.assign(gb, sub, student)
+        if problem is not None:
+            result.errors.append(problem)
+            sub.flagged = True
         gb.db.commit()
     except BaseException:
         gb.db.rollback()
         raise
     return changes
-
-
-# -- the grading log ------------------------------------------------------------------------
-
-def log_dir(course_root: str, assignment: str) -> str:
-    return os.path.join(course_root, LOG_DIR, assignment)
-
-
-def _atomic_write(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)       # readers see the old file or the new one, never half of one
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def result_record(result) -> dict:
-    """The JSON-safe part of a SubmissionResult (no notebook, no values returned by student code).
-
-    Every string encodes as UTF-8 (:func:`autograder.inert.json_safe`: a lone surrogate, from an exception
-    message or a folder name that is not UTF-8, is written as a visible escape); control characters are
-    kept (JSON escapes them), so the log says exactly what the submission produced."""
-    rec = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.metadata.get("log", True)}
-    rec["cases"] = {gid: [dataclasses.asdict(c) for c in crs] for gid, crs in result.cases.items()}
-    return inert.json_safe(json.loads(json.dumps(rec, default=str)))
-
-
-def write_record(course_root: str, result) -> None:
-    """Replace the student's log file, then append the run line (seed included). The files are ASCII
-    JSON with no lone surrogate: readable by any strict UTF-8 reader."""
-    rec = result_record(result)
-    d = log_dir(course_root, result.assignment)
-    _atomic_write(os.path.join(d, f"{result.student}.json"), json.dumps(rec, sort_keys=True))
-    line = {k: rec[k] for k in ("student", "timestamp", "seed", "graded_at", "notebook_sha256", "scores",
-                                "flags", "errors")}
-    with open(os.path.join(d, "runs.jsonl"), "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, sort_keys=True) + "\n")
-
-
-def read_record(course_root: str, assignment: str, student: str) -> dict | None:
-    path = os.path.join(log_dir(course_root, assignment), f"{student}.json")
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-            rec = json.load(fh)
-    except (OSError, ValueError, RecursionError):
-        return None
-    return rec if isinstance(rec, dict) else None
-
-
-def load_records(course_root: str, assignment: str) -> dict[str, dict]:
-    """student -> log record, for every graded submission of an assignment (for class reports).
-
-    A record of a folder name that is not UTF-8 holds an escaped form of it (:func:`result_record`); such
-    a record is returned under the name the file has, the folder's own, as the grader saw it."""
-    d = log_dir(course_root, assignment)
-    out = {}
-    if os.path.isdir(d):
-        for name in sorted(os.listdir(d)):
-            if name.endswith(".json") and not name.startswith("."):
-                rec = read_record(course_root, assignment, name[:-5])
-                if rec is None:
-                    continue
-                student = rec.get("student")
-                if not isinstance(student, str) or student == inert.unicode_safe(name[:-5]):
-                    student = rec["student"] = name[:-5]
-                out[student] = rec
-    return out
 
 
 def already_graded(gb: Gradebook, course_root: str, assignment: str, notebook: str, student: str,

@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass, field
 
 #: Files nbgrader itself puts in a submission folder, or Jupyter leaves behind.
-EXPECTED_NAMES = ("timestamp.txt",)
+EXPECTED_NAMES = ("timestamp.txt", "submission_secret.txt")
 IGNORED_DIRS = (".ipynb_checkpoints", "__pycache__")
 
 #: Caps of the copy: regular files copied, bytes per file and in all, entries looked at, folder depth.

@@ -108,14 +108,17 @@ def test_blank_and_broken(demo, assignment):
 @pytest.mark.parametrize("assignment", SETS)
 def test_report_flags_the_copy_and_the_static_flag_only(demo, assignment):
     md = _md(demo, assignment)
-    flagged_part = md.split("## Flagged submissions")[1].split("## Faults")[0]
+    flagged_part = md.split("## Flagged submissions")[1].split("### Similar code")[0]
+    similar_part = md.split("### Similar code")[1].split("## Faults")[0]
     flagged = set(re.findall(r"^\| ([a-z\\_]+) \|", flagged_part, re.M)) - {"student"}
     flagged = {f.replace("\\_", "_") for f in flagged}
     pasted = {s["student"] for s in _students(demo, assignment, "reference_copy")}
     assert flagged == {"copies_own_style", "correct_own_style", "peeks_at_files", "broken_syntax"} | pasted
     copy_row = next(line for line in flagged_part.splitlines() if line.startswith("| copies\\_own\\_style"))
     n = len(specs_for(assignment))
-    assert f"similarity: {n} functions are near copies of correct\\_own\\_style's code" in copy_row
+    assert f"similar code: group 1, with correct\\_own\\_style ({n} function(s" in copy_row.replace("\\(", "(")
+    (group,) = [line for line in similar_part.splitlines() if re.match(r"\| \d+ \|", line)]   # the pair, once
+    assert group.startswith("| 1 | copies\\_own\\_style, correct\\_own\\_style |") and group.count("%") == n
     assert "imports 'os'" in flagged_part
     for s in _students(demo, assignment, "mistake") + _students(demo, assignment, "correct"):
         escaped = s["student"].replace("_", "\\_")

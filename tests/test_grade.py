@@ -422,6 +422,29 @@ def test_results_of_an_unsandboxed_worker_are_never_scored(course, monkeypatch):
                          make_sandbox=lambda source: Sandbox(source, allow_unsandboxed=True))
 
 
+def test_students_asked_for_by_name_are_checked_like_the_scanned_ones(course):
+    from autograder.course import InvalidStudentId, NoSubmission
+
+    with pytest.raises(InvalidStudentId, match="path separator"):
+        grade_assignment(course, ASSIGNMENT, students=["../ana"])
+    with pytest.raises(InvalidStudentId, match="control or formatting"):
+        grade_assignment(course, ASSIGNMENT, students=["ana\u202e"])
+    with pytest.raises(NoSubmission, match="'nobody' has no submission of ps1_softmax .* ana, ben, cy"):
+        grade_assignment(course, ASSIGNMENT, students=["nobody"])
+    assert not os.path.exists(os.path.join(course, "grading_log"))
+
+
+def test_the_split_pipeline_keeps_its_names_importable():
+    from autograder import batch, course, deadline, grade, result, students
+
+    assert grade.grade_assignment is batch.grade_assignment and grade.Progress is batch.Progress
+    assert grade.record is batch.record and grade.load_course is course.load_course
+    assert grade.Deadline is deadline.Deadline and grade.SubmissionResult is result.SubmissionResult
+    assert grade.scan_students is students.scan_students and grade.student_id_problem is students.student_id_problem
+    with pytest.raises(AttributeError):
+        grade.no_such_name  # noqa: B018
+
+
 def test_a_logged_seed_reproduces_the_hidden_cases(course):
     a = grade_assignment(course, ASSIGNMENT, students=["ben"], workers=1, seed=12345)[0]
     b = grade_assignment(course, ASSIGNMENT, students=["ben"], workers=1, seed=12345, regrade=True)[0]
@@ -497,3 +520,15 @@ def test_wrong_answers_base_is_really_wrong():
     # the corpus relies on WRONG scoring nothing and CORRECT scoring everything (checked end to end in
     # test_redteam); here: every graded function has both versions
     assert set(WRONG) == set(CORRECT) == {s.function for s in SPECS}
+
+
+def test_the_command_line_shows_points_with_two_decimals():
+    import io
+
+    from autograder.cli_grade import ProgressLine
+    from autograder.grade import Progress, SubmissionResult
+
+    r = SubmissionResult("ana", ASSIGNMENT, scores={"a": 2 / 3, "b": 1.0}, max_scores={"a": 1.0, "b": 2.0})
+    out = io.StringIO()
+    ProgressLine(out)(Progress(1, 2, 1.0, r))
+    assert out.getvalue().endswith("ana: 1.67/3\n")

@@ -15,7 +15,9 @@ import warnings
 
 import pytest
 
+
 from autograder.grade import grade_assignment
+from autograder.points import points
 from autograder.sandbox import Limits
 from autograder.specs import specs_for
 from redteam import factory
@@ -193,7 +195,7 @@ def test_nbgrader_feedback_is_made_for_every_submission(corpus_run):
         page = os.path.join(course, "feedback", name, ASSIGNMENT, f"{ASSIGNMENT}.html")
         with open(page) as fh:
             text = fh.read()
-        assert f"Autograder summary: {r.total:g} / {r.max_total:g} points" in text
+        assert f"Autograder summary: {points(r.total)} / {points(r.max_total)} points" in text
 
 
 def test_the_class_report_covers_every_submission(corpus_run, tmp_path):

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import matplotlib.image
 import pytest
 
 from autograder.__main__ import main as cli
-from autograder.report import build_report, write_report
+from autograder.course import NothingGraded
+from autograder.inert import html_text
+from autograder.report import build_report, to_html, to_markdown, write_report
 from autograder.report.data import assemble
 from autograder.report.figures import _counts
 from autograder.similarity import SimilarityFlag
@@ -89,8 +92,9 @@ def test_numbers_diagnoses_and_flags():
     top = rep.top_diagnoses(3)
     assert top[0] == ("softmax", diags["softmax_overflow"])
     flagged = {f.student: f.reasons for f in rep.flagged}
-    assert set(flagged) == {"ada", "cy"}
-    assert "near copy of ben's softmax_vjp" in flagged["ada"][0]
+    assert set(flagged) == {"ada", "ben", "cy"}
+    assert flagged["ada"] == ["similar code: group 1, with ben (1 function(s); the evidence is under Similar code)"]
+    assert [(g.students, g.evidence) for g in rep.similar] == [(["ada", "ben"], [("softmax_vjp", "ada", "ben", 0.97)])]
     assert flagged["cy"] == ["system_module: cell #3, line 1: imports 'os'"]
     assert rep.faults == {EVIL: ["softmax: a call ran out of time"]}
 
@@ -119,7 +123,7 @@ def test_written_report_html_markdown_and_figures(tmp_path):
     page = open(paths["html"], encoding="utf-8").read()
     assert page.count("data:image/png;base64,") == len(figs)       # self-contained
     assert EVIL not in page and "&lt;script&gt;" in page              # student text is escaped
-    assert "softmax_overflow" in page and SPECS[0].mistakes[0].message in page
+    assert "softmax_overflow" in page and html_text(SPECS[0].mistakes[0].message) in page
     assert "imports &#x27;os&#x27;" in page
     assert "The similarity check was not run" in page
     md = open(paths["markdown"], encoding="utf-8").read()
@@ -133,6 +137,7 @@ def test_written_report_html_markdown_and_figures(tmp_path):
 def test_cli_report(tmp_path, capsys):
     course = str(tmp_path / "course")
     _write_records(course, _class())
+    open(os.path.join(course, "nbgrader_config.py"), "w").close()   # what makes it a course directory
     assert cli(["report", SET, "--course", course, "--no-similarity"]) == 0
     out = capsys.readouterr().out
     html = os.path.join(course, "reports", SET, "report.html")
@@ -141,7 +146,7 @@ def test_cli_report(tmp_path, capsys):
 
 
 def test_no_records_is_a_clear_error(tmp_path):
-    with pytest.raises(LookupError, match="run `python -m autograder grade ps1_softmax`"):
+    with pytest.raises(NothingGraded, match="grade them first: rnngrad-grader grade ps1_softmax"):
         build_report(str(tmp_path), SET, similarity=False)
 
 
@@ -150,3 +155,119 @@ def test_score_bars_group_close_scores():
     assert xs == [0, 1, 2] and ns == [1, 2, 1]
     xs, ns, width = _counts([0.1 * k for k in range(40)], 4.0, bins=4)
     assert xs == [0.0, 1.0, 2.0, 3.0, 4.0] and sum(ns) == 40 and ns[-1] == 0
+
+
+# -- faults, similar code, numbers ------------------------------------------------------------
+
+def _lost_to_a_cell_error(student):
+    """A record as the pipeline writes it when the answer cell of softmax raised an ImportError: softmax is
+    missing, and every other function, which calls softmax, raises NameError."""
+    rec = _record(student)
+    for spec in SPECS:
+        for c in rec["cases"][spec.grade_id]:
+            c["passed"] = False
+            c["points"] = 0.0
+            if spec.function == "softmax":
+                c["diagnosis"] = "missing_function"
+                c["message"] = ("softmax is not defined: its answer cell raised an error before defining it "
+                                "(see the problems above)")
+            else:
+                c["diagnosis"] = "exception"
+                c["message"] = "the function raised NameError: name 'softmax' is not defined"
+        rec["scores"][spec.grade_id] = 0.0
+    rec["notes"] = ["this cell raised an error when run: cell softmax: ModuleNotFoundError: No module named 'scipy'"]
+    return rec
+
+
+def test_a_cell_error_that_cost_points_is_a_fault_with_the_points_lost(tmp_path):
+    records = {"ada": _record("ada"), "imp": _lost_to_a_cell_error("imp"),
+               "typo": _record("typo", {"softmax": {c.name: ("exception", "the function raised NameError: name 'e'")
+                                                    for c in SPECS[0].cases(seed=1)}})}
+    rep = assemble(SET, SPECS, records)
+    assert set(rep.faults) == {"imp"}                   # a NameError without a failed cell is a mistake
+    (softmax_fault,) = [f for f in rep.faults["imp"] if f.startswith("softmax:")]
+    assert softmax_fault.startswith(f"softmax: {SPECS[0].points:g} of {SPECS[0].points:g} points lost")
+    assert "ModuleNotFoundError: No module named 'scipy'" in softmax_fault
+    assert rep.fault_points["imp"] == pytest.approx(rep.max_total)
+    softmax = next(q for q in rep.questions if q.function == "softmax")
+    assert "imp" not in softmax.unanswered             # not a blank answer: it appears as a diagnosis
+    assert "not_defined_after_error" in {d.id for d in softmax.diagnoses}
+    md = to_markdown(rep, {})
+    faults = md.split("## Faults that cost points")[1].split("## All students")[0]
+    assert "None." not in faults and f"| imp | {rep.max_total:g} |" in faults and "scipy" in faults
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    """A course where one student's softmax cell imports a module the sandbox does not have, graded."""
+    from autograder.grade import grade_assignment
+    from redteam import factory
+    from redteam.corpus import CORRECT, Entry
+
+    course = factory.make_course(str(tmp_path_factory.mktemp("report")))
+    factory.make_submission(course, "ana", Entry("ana", "correct"))
+    factory.make_submission(course, "imp", Entry("imp", "imports scipy",
+                                                 answers={"softmax": "import scipy.special\n" + CORRECT["softmax"]}))
+    grade_assignment(course, SET, workers=1, seed=3)
+    return course
+
+
+def test_an_import_error_found_by_grading_is_in_the_report(graded_course, tmp_path):
+    rep = build_report(graded_course, SET, similarity=False)
+    assert rep.totals["imp"] == 0 and set(rep.faults) == {"imp"}
+    assert any("scipy" in f for f in rep.faults["imp"])
+    assert rep.fault_points["imp"] == pytest.approx(rep.max_total)
+    page = open(write_report(graded_course, SET, str(tmp_path / "out"), similarity=False)["html"]).read()
+    faults = page.split("Faults that cost points")[1].split("All students")[0]
+    assert "None." not in faults and "scipy" in faults
+
+
+def test_similar_code_is_shown_once_per_group_with_its_evidence(tmp_path):
+    records = {s: _record(s) for s in ("a", "b", "c", "d", "e", "f")}
+    pairs = [("a", "b", "softmax_vjp", 0.97), ("b", "c", "softmax_vjp", 0.95), ("a", "c", "softmax_vjp", 0.93),
+             ("a", "b", "cross_entropy_grad", 0.91), ("d", "e", "softmax_jacobian", 0.99)]
+    sim = [SimilarityFlag(x, fn, y, score, "student") for a, b, fn, score in pairs for x, y in ((a, b), (b, a))]
+    sim.append(SimilarityFlag("f", "softmax_vjp", "reference", 0.9, "reference", "rnngrad.softmax.softmax_vjp"))
+    rep = assemble(SET, SPECS, records, sim)
+    assert [g.students for g in rep.similar] == [["a", "b", "c"], ["d", "e"]]
+    assert len(rep.similar[0].evidence) == 4 and len(rep.similar[1].evidence) == 1
+    md, page = to_markdown(rep, {}), to_html(rep, {})
+    for text in (md, page):
+        assert text.count("a – b 97%") == 1
+        assert text.count("99%") == 1                    # the pair d, e: once, not once per student
+    reasons = {f.student: f.reasons for f in rep.flagged}
+    assert set(reasons) == {"a", "b", "c", "d", "e", "f"}
+    assert reasons["d"] == ["similar code: group 2, with e (1 function(s); the evidence is under Similar code)"]
+    assert "near copy of the course reference rnngrad.softmax.softmax_vjp" in reasons["f"][0]
+    assert "| 1 | a, b, c |" in md and "| 2 | d, e |" in md
+
+
+def test_numbers_a_person_reads_have_two_decimals():
+    third = _record("third")
+    gid = SPECS[-1].grade_id
+    third["scores"][gid] = SPECS[-1].points / 3            # stored at full precision
+    rep = assemble(SET, SPECS, {"third": third})
+    md, page = to_markdown(rep, {}), to_html(rep, {})
+    shown = f"{round(rep.totals['third'], 2):g}"
+    assert shown in md and shown in page
+    assert not re.search(r"\d\.\d{3}", md) and not re.search(r"\d\.\d{3}", page.split("<style>")[0] +
+                                                                    page.split("</style>")[1])
+    assert rep.totals["third"] == pytest.approx(sum(third["scores"].values()))    # kept exact in the data
+
+
+def test_feedback_numbers_have_two_decimals():
+    from autograder.feedback import case_line, comment_for, summary_markdown, test_cell_text
+    from autograder.grade import SubmissionResult
+    from autograder.specs import CaseResult
+
+    spec = SPECS[-1]
+    cases = [CaseResult(c.name, c.points / 3, c.points / 3, True, "ok", None) for c in spec.cases(seed=1)]
+    cases[0] = CaseResult(cases[0].case, 0.0, 1 / 3, False, "wrong", "wrong_value")
+    got = sum(c.points for c in cases if c.passed)
+    r = SubmissionResult("s", SET, scores={spec.grade_id: got}, max_scores={spec.grade_id: spec.points},
+                         cases={spec.grade_id: cases})
+    texts = [case_line(cases[0], hidden=False, spec=spec), test_cell_text(spec, r), comment_for(spec, r),
+             summary_markdown(None, r)]
+    for text in texts:
+        assert not re.search(r"\d\.\d{3}", text), text
+    assert "0/0.33" in texts[0] and f"{round(got, 2):g} / {spec.points:g} points" in texts[1]

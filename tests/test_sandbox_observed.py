@@ -70,8 +70,9 @@ def test_honest_code_is_reported_as_nothing(pool):
     ("import ctypes\nctypes.CDLL(None).getpid()", "used ctypes (ctypes.dlsym: getpid)"),
     ("import ctypes\nctypes.CDLL(None).mount(b'x', b'/tmp', b'tmpfs', 0, None)", "used ctypes (ctypes.dlsym: mount)"),
     ("import os\nif os.fork() == 0:\n    os._exit(0)\nos.wait()", "created a process (fork)"),
-    ("import threading\nthreading.Thread(target=getattr(np.lib._npyio_impl, 'os').kill, args=(1, 0)).start()",
-     "sent signal 0 to process 1"),
+    # (joined: a thread still running when the call returns may act after the report is read)
+    ("import threading\nt = threading.Thread(target=getattr(np.lib._npyio_impl, 'os').kill, args=(1, 0))\n"
+     "t.start()\nt.join()", "sent signal 0 to process 1"),
     ("import threading\nthreading.Thread(target=print).start()", "started a thread"),
     ("import resource\nresource.setrlimit(resource.RLIMIT_CORE, (0, 0))", "changed its resource limits"),
     ("import gc\ngc.get_objects()", "listed the interpreter's objects"),

@@ -3,7 +3,8 @@
 A record is the JSON the pipeline writes per graded submission (``grading_log/<set>/<student>.json``,
 read by :func:`autograder.gradebook.load_records`): ``scores`` and ``max_scores`` per test cell, ``cases``
 per test cell (each with ``passed``, ``points``, ``message``, ``diagnosis``), ``flags`` (integrity
-concerns), ``errors`` (faults that cost points) and ``notes``.
+concerns), ``errors`` (faults that cost points) and ``notes``. Faults are read by :mod:`.faults` (load errors
+included), similar code is grouped by :mod:`.similar` (each group once).
 """
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .faults import lost_to_fault, record_faults
+from .similar import SimilarGroup, similar_groups
+
 #: diagnoses that mean "no answer" rather than a mistake; counted apart from the mistakes
 UNANSWERED = frozenset({"not_implemented", "missing_function"})
+#: the report's diagnosis of a function that is missing because a cell raised an error when it was loaded
+AFTER_ERROR = "not_defined_after_error"
 
 
 @dataclass
@@ -62,8 +68,10 @@ class ClassReport:
     max_total: float
     questions: list[QuestionSummary]
     flagged: list[Flagged]
-    faults: dict[str, list[str]]             # student -> errors that cost points
+    faults: dict[str, list[str]]             # student -> faults that cost points (load errors included)
     similarity_checked: bool = True
+    fault_points: dict[str, float] = field(default_factory=dict)   # student -> points lost to faults
+    similar: list[SimilarGroup] = field(default_factory=list)      # groups of students who share code
 
     @property
     def mean_total(self) -> float:
@@ -93,11 +101,13 @@ def summarize_question(spec, records: dict[str, dict]) -> QuestionSummary:
             if c.get("passed"):
                 continue
             d = c.get("diagnosis") or "wrong_value"
+            if d == "missing_function" and lost_to_fault(c):
+                d = AFTER_ERROR          # not defined because a cell failed: a fault, not a blank answer
             if d in UNANSWERED:
                 seen.add(d)
                 continue
             case_count[d] += 1
-            messages.setdefault(d, Counter())[c.get("message") or ""] += 1
+            messages.setdefault(d, Counter())[(c.get("message") or "").replace(" (see the problems above)", "")] += 1
             seen.add(d)
         if seen & UNANSWERED and not (seen - UNANSWERED):
             unanswered.append(student)
@@ -158,25 +168,38 @@ def assemble(assignment: str, specs, records: dict[str, dict], similarity_flags=
     for s in students:
         for f in records[s].get("flags", []):
             reasons.setdefault(s, []).append(str(f))
+    from ..inert import terminal
     from ..similarity import grouped_reasons
 
-    for student, texts in grouped_reasons(list(similarity_flags or [])).items():
+    sim = list(similarity_flags or [])
+    for student, texts in grouped_reasons([f for f in sim if f.kind != "student"]).items():
         reasons.setdefault(student, []).extend(texts)
+    groups = similar_groups(sim)
+    for g in groups:
+        for s in g.students:
+            others = ", ".join(terminal(o, 80) for o in g.students if o != s)
+            reasons.setdefault(s, []).append(f"similar code: group {g.number}, with {others} "
+                                             f"({len(g.functions)} function(s); the evidence is under Similar code)")
     flagged = [Flagged(s, reasons[s]) for s in sorted(reasons)]
-    faults = {s: list(records[s].get("errors", [])) for s in students if records[s].get("errors")}
+    faults, fault_points = {}, {}
+    for s in students:
+        found, lost = record_faults(records[s], specs)
+        if found:
+            faults[s], fault_points[s] = found, lost
     return ClassReport(assignment, students, totals, max_total, questions, flagged, faults,
-                       similarity_checked=similarity_flags is not None)
+                       similarity_checked=similarity_flags is not None, fault_points=fault_points, similar=groups)
 
 
 def build_report(course_root: str, assignment: str, *, similarity: bool = True) -> ClassReport:
     """The report of ``assignment`` from the course's grading log (and its submissions for similarity)."""
+    from ..course import NothingGraded
     from ..gradebook import load_records
     from ..specs import specs_for
 
     records = load_records(course_root, assignment)
     if not records:
-        raise LookupError(f"no graded submissions of {assignment} in {course_root}; "
-                          f"run `python -m autograder grade {assignment}` first")
+        raise NothingGraded(f"no graded submissions of {assignment} in {course_root}; grade them first: "
+                            f"rnngrad-grader grade {assignment}")
     sim = None
     if similarity:
         from ..similarity import flags_for_course

@@ -5,6 +5,8 @@ import os
 import re
 from collections import Counter
 
+from ..points import points
+
 
 def _counts(values, top: float, bins: int = 20) -> tuple[list[float], list[int], float]:
     """(scores, students per score, bar width). Distinct scores (rounded to 0.01), always including 0 and
@@ -43,7 +45,7 @@ def score_figure(values, top: float, title: str, path: str, color: str = "#3b6ea
                             fontsize=8, xytext=(0, 1), textcoords="offset points")
         ax.set_xlim(-top * 0.06 - width, top * 1.06 + width)
         ax.set_ylim(0, max(ns) * 1.25 + 0.5)
-        ax.set_xlabel(f"points (of {top:g})")
+        ax.set_xlabel(f"points (of {points(top)})")
         ax.set_ylabel("students")
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title(title, fontsize=10)

@@ -12,6 +12,7 @@ import datetime
 import os
 
 from .. import inert
+from ..points import points
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px;
@@ -58,9 +59,26 @@ def _rel(path: str, base: str) -> str:
     return os.path.relpath(path, base).replace(os.sep, "/")
 
 
-def _pts(x: float) -> str:
-    """Points as shown in tables: at most two decimals, no trailing zeros."""
-    return f"{round(float(x), 2):g}"
+_pts = points   # points as a person reads them: at most two decimals, no trailing zeros
+
+
+def _pairs(group) -> list[tuple[str, str]]:
+    """(function, how alike) per function of a similar-code group: the percentage for a pair, else each pair."""
+    out = []
+    for function in group.functions:
+        ev = [e for e in group.evidence if e[0] == function]
+        if len(group.students) == 2:
+            out.append((function, f"{100 * ev[0][3]:.0f}%"))
+        else:
+            out.append((function, ", ".join(f"{a} – {b} {100 * score:.0f}%" for _, a, b, score in ev)))
+    return out
+
+
+SIMILAR_NOTE = ("Each group is shown once: students whose graded functions are near copies of each other after "
+                "renaming and reformatting, and behaved alike when graded. A reason to look, not a penalty.")
+FAULTS_NOTE = ("Faults are what cost points besides wrong answers: the grader's own limits (time, a stopped worker), "
+               "code that could not be loaded, and cells that raised an error when the code was loaded (an import "
+               "the sandbox does not have, a syntax error), which leave functions undefined.")
 
 
 def _pct(n: int, total: int) -> str:
@@ -80,14 +98,14 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
         "<h2>Overview</h2><table><tr><th>submissions</th><th>mean total</th><th>median total</th>"
         "<th>out of</th><th>flagged</th><th>with faults</th></tr>",
         f'<tr><td class="num">{n}</td><td class="num">{report.mean_total:.2f}</td>'
-        f'<td class="num">{report.median_total:.2f}</td><td class="num">{report.max_total:g}</td>'
+        f'<td class="num">{report.median_total:.2f}</td><td class="num">{_pts(report.max_total)}</td>'
         f'<td class="num">{len(report.flagged)}</td><td class="num">{len(report.faults)}</td></tr></table>',
         "<h2>Score distributions</h2>",
         "<table><tr><th>question</th><th>points</th><th>mean</th><th>full marks</th><th>zero</th>"
         "<th>left unanswered</th></tr>",
     ]
     for q in report.questions:
-        parts.append(f"<tr><td><code>{_e(q.function)}</code></td><td class='num'>{q.points:g}</td>"
+        parts.append(f"<tr><td><code>{_e(q.function)}</code></td><td class='num'>{_pts(q.points)}</td>"
                      f"<td class='num'>{q.mean:.2f}</td><td class='num'>{q.full} ({_pct(q.full, n)})</td>"
                      f"<td class='num'>{q.zero} ({_pct(q.zero, n)})</td>"
                      f"<td class='num'>{len(q.unanswered)}</td></tr>")
@@ -113,7 +131,7 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
         parts.append("<p>No failed case carried a diagnosis.</p>")
     parts.append("<h3>By question</h3>")
     for q in report.questions:
-        parts.append(f"<p><code>{_e(q.function)}</code> ({q.points:g} points): ")
+        parts.append(f"<p><code>{_e(q.function)}</code> ({_pts(q.points)} points): ")
         if q.diagnoses:
             parts.append(", ".join(f"<code>{_e(d.id)}</code> &times; {d.students} "
                                    f"<span class='muted'>({_e(', '.join(d.who))})</span>" for d in q.diagnoses))
@@ -139,13 +157,29 @@ def to_html(report, figures: dict[str, str], base: str = ".") -> str:
     else:
         parts.append("<p>No submission was flagged.</p>")
 
+    parts.append("<h3>Similar code</h3>")
+    if report.similar:
+        parts.append(f"<p>{_e(SIMILAR_NOTE)}</p><table><tr><th>group</th><th>students</th>"
+                     "<th>functions (how alike)</th></tr>")
+        for g in report.similar:
+            parts.append(_each(g.number, lambda g=g: (
+                f"<tr><td class='num'>{g.number}</td><td>{_e(', '.join(g.students))}</td><td><ul class='reasons'>"
+                + "".join(f"<li><code>{_e(f)}</code> {_e(how)}</li>" for f, how in _pairs(g)) + "</ul></td></tr>"),
+                _html_fallback))
+        parts.append("</table>")
+    else:
+        parts.append("<p>No similar code between students" + ("" if report.similarity_checked else
+                                                               " (not checked)") + ".</p>")
+
     parts.append("<h2>Faults that cost points</h2>")
     if report.faults:
-        parts.append("<table><tr><th>student</th><th>fault</th></tr>")
+        parts.append(f"<p>{_e(FAULTS_NOTE)}</p>"
+                     "<table><tr><th>student</th><th>points lost</th><th>fault</th></tr>")
         for s, errs in sorted(report.faults.items()):
             parts.append(_each(s, lambda s=s, errs=errs: (
-                f"<tr><td>{_e(s)}</td><td><ul class='reasons'>"
-                + "".join(f"<li>{_e(e)}</li>" for e in errs) + "</ul></td></tr>"), _html_fallback))
+                f"<tr><td>{_e(s)}</td><td class='num'>{_pts(report.fault_points.get(s, 0))}</td>"
+                "<td><ul class='reasons'>" + "".join(f"<li>{_e(e)}</li>" for e in errs) + "</ul></td></tr>"),
+                _html_fallback))
         parts.append("</table>")
     else:
         parts.append("<p>None.</p>")
@@ -174,13 +208,13 @@ def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
     n = len(report.students)
     lines = [f"# Class report: {_md(report.assignment)}", "",
              f"{n} graded submissions; mean total {report.mean_total:.2f}, median {report.median_total:.2f} "
-             f"of {report.max_total:g} autograded points; {len(report.flagged)} flagged, "
+             f"of {_pts(report.max_total)} autograded points; {len(report.flagged)} flagged, "
              f"{len(report.faults)} with faults.", "",
              "## Score distributions", "",
              "| question | points | mean | full marks | zero | left unanswered |",
              "|---|---:|---:|---:|---:|---:|"]
     for q in report.questions:
-        lines.append(f"| {_md(q.function)} | {q.points:g} | {q.mean:.2f} | {q.full} ({_pct(q.full, n)}) | "
+        lines.append(f"| {_md(q.function)} | {_pts(q.points)} | {q.mean:.2f} | {q.full} ({_pct(q.full, n)}) | "
                      f"{q.zero} ({_pct(q.zero, n)}) | {len(q.unanswered)} |")
     lines.append("")
     for key in ["total"] + [q.grade_id for q in report.questions]:
@@ -209,11 +243,22 @@ def to_markdown(report, figures: dict[str, str], base: str = ".") -> str:
                 + "<br>".join(_md(r) for r in f.reasons) + " |"), _md_fallback))
     else:
         lines.append("No submission was flagged.")
+    lines += ["", "### Similar code", ""]
+    if report.similar:
+        lines += [SIMILAR_NOTE, "", "| group | students | functions (how alike) |", "|---:|---|---|"]
+        for g in report.similar:
+            lines.append(_each(g.number, lambda g=g: (
+                f"| {g.number} | {_md(', '.join(g.students))} | "
+                + "<br>".join(f"{_md(f)} {_md(how)}" for f, how in _pairs(g)) + " |"), _md_fallback))
+    else:
+        lines.append("No similar code between students" + ("" if report.similarity_checked else " (not checked)") + ".")
     lines += ["", "## Faults that cost points", ""]
     if report.faults:
+        lines += [FAULTS_NOTE, "", "| student | points lost | fault |", "|---|---:|---|"]
         for s, errs in sorted(report.faults.items()):
-            lines.append(_each(s, lambda s=s, errs=errs: f"- {_md(s)}: " + "; ".join(_md(e) for e in errs),
-                               lambda s, why: f"- {_md(s)}: {why}"))
+            lines.append(_each(s, lambda s=s, errs=errs: (
+                f"| {_md(s)} | {_pts(report.fault_points.get(s, 0))} | " + "<br>".join(_md(e) for e in errs) + " |"),
+                _md_fallback))
     else:
         lines.append("None.")
     lines += ["", "## All students", "",

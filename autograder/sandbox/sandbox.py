@@ -34,6 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
+from ..loading_rules import SANDBOX_PACKAGES
 from . import protocol, public
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,7 +43,7 @@ _PROJECT_ROOT = os.path.dirname(os.path.dirname(_HERE))
 _FORBIDDEN_IMPORTS = ("rnngrad", "autograder")
 # Each submission runs as its own uid/gid drawn from this range (no account needs to exist for it).
 UID_BASE, UID_SPAN = 1_000_000, 1_000_000
-DEFAULT_IMPORTS = ("numpy",)
+DEFAULT_IMPORTS = SANDBOX_PACKAGES  # the one list, which the notebooks and the student's check() state too
 # A reply header carries the printed output (bounded by Limits.max_output_chars) and the value's tree.
 MAX_REPLY_HEADER = 8 << 20
 # Behaviour reports (see observe.py): bytes read per submission, distinct lines kept, characters per line.
@@ -53,6 +54,14 @@ MAX_OBSERVED_CHARS = 160
 
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create the sandbox; nothing is run unsandboxed unless asked."""
+
+
+class BubblewrapMissing(SandboxUnavailable):
+    """bubblewrap (``bwrap``) is not on the PATH."""
+
+
+class UserNamespacesUnavailable(SandboxUnavailable):
+    """The grader is an ordinary user and the kernel does not let bubblewrap create a user namespace."""
 
 
 class SandboxError(RuntimeError):
@@ -122,6 +131,7 @@ class CallResult:
     traceback: str = ""
     seconds: float = 0.0
     sandboxed: bool = True
+    modified: Any = None  # the worker's report of inputs changed in place (untrusted; read by autograder.run)
 
 
 # ------------------------------------------------------------------------------------------ layout
@@ -165,7 +175,7 @@ def bwrap_command(ctl_fd: int, allowed_imports: Iterable[str] = DEFAULT_IMPORTS,
         raise ValueError(f"mode must be 'root' or 'userns', got {mode!r}")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
+        raise BubblewrapMissing("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
     base = os.path.realpath(sys.base_prefix)
     exe = os.path.realpath(sys.executable)
     if os.path.commonpath([exe, base]) != base:
@@ -366,7 +376,7 @@ class WorkerPool:
             detail = errlog.read().decode(errors="replace").strip()[-2000:]
             parent.close()
             if mode == "userns":
-                raise SandboxUnavailable(
+                raise UserNamespacesUnavailable(
                     "the sandbox did not start as an ordinary user (the grader is not root, so bubblewrap "
                     f"must create an unprivileged user namespace): {detail or 'no output'}. Allow them "
                     "(sysctl user.max_user_namespaces > 0; kernel.unprivileged_userns_clone=1 where that "
@@ -821,6 +831,7 @@ class Sandbox:
                             sandboxed=self.sandboxed)
         if result.ok:
             result.value = value
+            result.modified = reply.get("modified")
         elif reply.get("rejected"):
             result.error = f"the returned value was rejected: {_text(reply['rejected'])}"
         elif result.error is None:
