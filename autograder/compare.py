@@ -24,6 +24,17 @@ list of those. The steps, in order:
    (the reference transposed, without the hidden-state path, with a mean instead of a sum, ...). When the
    returned value matches one of them at the same tolerance, its sentence is shown. A known mistake whose
    wrong answer coincides with the right one on a case is dropped for that case (see :func:`distinct`).
+   When several mistakes fit equally, every one is named (diagnosis ``a|b``).
+4. Otherwise, for an answer with several parts (a dict or tuple), each wrong part is matched on its own: a
+   gradient dict whose ``W_h`` alone was overwritten instead of accumulated matches the ``W_h`` part of the
+   "not accumulated" mistake. When every wrong part is explained, the verdict names each part and its
+   mistake (diagnosis ``id@W_h,b``, parts joined by ``+``); :func:`diagnosis_message` rebuilds the same
+   sentence from the diagnosis and the fixed sentences, so a hidden case can be explained without its values.
+   A wrong part that no mistake explains is still named when it is a constant multiple of the right part
+   (``constant_factor``) or the right part with each row or column scaled by its own factor
+   (``row_factors``, ``column_factors``); their sentences are in :data:`GENERIC_MESSAGES`.
+5. When nothing known explains the answer, the message lists every wrong part: how far off and where
+   (which indices along the first axis), the most localised part first (``wrong_value``).
 """
 from __future__ import annotations
 
@@ -33,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["FLOAT64_TOL", "FLOAT32_TOL", "SCALE_FLOOR", "Verdict", "Mistake", "validate", "leaf_errors",
-           "matches", "distinct", "compare", "describe"]
+           "matches", "distinct", "compare", "describe", "diagnosis_message"]
 
 #: relative tolerance for answers computed in float64
 FLOAT64_TOL = 1e-6
@@ -168,6 +179,166 @@ def distinct(wrong, expected, margin: float = 100.0) -> bool:
     return any(err > margin * FLOAT32_TOL for _, err, _ in leaf_errors(wrong, expected))
 
 
+#: sentences of the diagnoses that compare itself makes (known to every spec)
+GENERIC_MESSAGES = {
+    "constant_factor": "This is a constant multiple of the right value: a factor is off (a mean where a sum "
+                       "belongs or the reverse, a factor applied twice or forgotten, or a sign).",
+    "row_factors": "Each row of this part is the right row times a factor of its own: an elementwise factor that "
+                   "scales the rows (such as the activation's slope at each output) is wrong.",
+    "column_factors": "Each column of this part is the right column times a factor of its own: an elementwise "
+                      "factor that scales the columns (such as the activation's slope at each input) is wrong.",
+}
+
+
+def _axis_factors(got, want, tol: float, axis: int) -> bool:
+    """True when ``got`` is ``want`` with each slice along ``axis`` scaled by its own factor (not all ones)."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if want.ndim < 2 or want.shape[axis] < 2 or not np.isfinite(got).all():
+        return False
+    norm = np.sum(want * want, axis=axis, keepdims=True)
+    c = np.divide(np.sum(got * want, axis=axis, keepdims=True), norm, out=np.zeros_like(norm), where=norm > 0)
+    scale = max(float(np.max(np.abs(want))) * max(float(np.max(np.abs(c))), 1.0), SCALE_FLOOR)
+    if float(np.max(np.abs(got - c * want))) > tol * scale or float(np.max(np.abs(c))) <= 1e-3:
+        return False
+    return float(np.max(np.abs(c - 1.0))) > 1e-3
+
+
+def _constant_factor(got, want, tol: float) -> float | None:
+    """c when ``got`` is c times ``want`` (c not 1, within tolerance), else None."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    norm = float(np.sum(want * want))
+    if norm == 0.0 or not np.isfinite(got).all():
+        return None
+    c = float(np.sum(got * want)) / norm
+    scale = max(float(np.max(np.abs(want))) * max(abs(c), 1.0), SCALE_FLOOR)
+    if abs(c - 1.0) <= 1e-3 or abs(c) <= 1e-3 or float(np.max(np.abs(got - c * want))) > tol * scale:
+        return None
+    return c
+
+
+def _leaf_map(value, expected) -> dict:
+    """path -> leaf of ``value`` laid out like ``expected`` (``value`` must be structurally valid)."""
+    return {path: v for path, v, _ in _leaves(value, expected)}
+
+
+def _leaf_matches(got, want) -> bool:
+    """One leaf: same shape and within tolerance of ``want`` (relative to ``want``'s scale)."""
+    if validate(got, want) is not None:
+        return False
+    return all(err <= tol for _, err, tol in leaf_errors(got, want))
+
+
+def _key_of(path: str) -> str:
+    """``"[1]['W_h']"`` -> ``"1.W_h"`` (the compact form used inside a diagnosis id)."""
+    return ".".join(part.strip("'\"") for part in path.strip("[]").split("][")) if path else ""
+
+
+def _path_of(key: str) -> str:
+    """Inverse of :func:`_key_of`: ``"1.W_h"`` -> ``"[1]['W_h']"``."""
+    if not key:
+        return ""
+    return "".join(f"[{p}]" if p.isdigit() else f"[{p!r}]" for p in key.split("."))
+
+
+def _either(ids: list[str], messages: dict) -> str:
+    messages = {**GENERIC_MESSAGES, **messages}
+    if len(ids) == 1:
+        return messages.get(ids[0], ids[0])
+    listed = " ".join(f"({i + 1}) {messages.get(d, d)}" for i, d in enumerate(ids))
+    return f"{len(ids)} explanations fit this answer equally well: {listed}"
+
+
+def diagnosis_message(diagnosis: str, messages: dict) -> str | None:
+    """The sentence of a (possibly composite) known-mistake diagnosis, from the fixed sentences ``messages``.
+
+    ``"a"`` gives a's sentence, ``"a|b"`` says that both fit, ``"a@W_h,b+c@h0"`` names the parts each explains.
+    None when an id in it is unknown.
+
+        >>> diagnosis_message("x@W_h", {"x": "Accumulate over time."})
+        "output['W_h']: Accumulate over time."
+    """
+    parts = []
+    messages = {**GENERIC_MESSAGES, **messages}
+    for part in diagnosis.split("+"):
+        ids, _, keys = part.partition("@")
+        ids = ids.split("|")
+        if not all(d in messages for d in ids):
+            return None
+        text = _either(ids, messages)
+        if keys:
+            text = ", ".join(describe(_path_of(k)) for k in keys.split(",")) + ": " + text
+        parts.append(text)
+    return " ".join(parts)
+
+
+def _named(found: list) -> str:
+    """The diagnosis of the mistakes that match the whole answer: one id, or ids joined by ``|``."""
+    return "|".join(dict.fromkeys(m.id for m in found))
+
+
+def _explain_parts(value, expected, wrong_paths: list[str], mistakes) -> dict:
+    """wrong path -> ids of the mistakes whose answer matches ``value`` at that part (and only there it is wrong)."""
+    got = _leaf_map(value, expected)
+    want = _leaf_map(expected, expected)
+    found: dict[str, list[str]] = {}
+    for mistake in mistakes:
+        if validate(mistake.answer, expected) is not None:
+            continue  # a different structure: it can only explain the answer as a whole
+        theirs = _leaf_map(mistake.answer, expected)
+        for path in wrong_paths:
+            if _leaf_matches(got[path], theirs[path]) and not _leaf_matches(theirs[path], want[path]):
+                found.setdefault(path, [])
+                if mistake.id not in found[path]:
+                    found[path].append(mistake.id)
+    return found
+
+
+def _where(got, want, tol: float) -> tuple[float, str]:
+    """(share of entries off, where they are) of one wrong leaf."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if want.ndim == 0:
+        return 1.0, ""
+    scale = max(float(np.max(np.abs(want))), SCALE_FLOOR)
+    off = np.abs(got - want) > tol * scale
+    share = float(off.mean())
+    if not got.any():
+        return share, f"{int(off.sum())} of {off.size} entries off (it is zero everywhere)"
+    if want.ndim >= 2 and want.shape[0] > 1:
+        rows = [i for i in range(want.shape[0]) if off[i].any()]
+        if len(rows) == want.shape[0]:
+            return share, f"{int(off.sum())} of {off.size} entries off, at every index of the first axis"
+        shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
+        return share, (f"{int(off.sum())} of {off.size} entries off, at first-axis indices {shown} of "
+                       f"0..{want.shape[0] - 1} (the others are right)")
+    return share, f"{int(off.sum())} of {off.size} entries off"
+
+
+def _generic(value, expected, errors, explained: dict, messages: dict) -> str:
+    """Every wrong part: how far off and where, the most localised first; explained parts with their sentence."""
+    got = _leaf_map(value, expected)
+    want = _leaf_map(expected, expected)
+    rows = []
+    for path, err, tol in errors:
+        if err <= tol:
+            continue
+        share, where = _where(got[path], want[path], tol)
+        rows.append((path in explained, share, -err / tol, path, err, tol, where))
+    rows.sort()
+    texts = []
+    for is_explained, _, _, path, err, tol, where in rows:
+        if is_explained:
+            texts.append(f"{describe(path)}: {_either(explained[path], messages)}")
+        else:
+            place = f"; {where}" if where else ""
+            texts.append(f"{describe(path)} is wrong: largest error {err:.2e} relative to its scale "
+                         f"(tolerance {tol:.0e}){place}")
+    head = f"{len(rows)} of {len(errors)} parts are wrong. " if len(errors) > 1 else ""
+    return head + " ".join(t if t.endswith(".") else t + "." for t in texts)
+
+
 def compare(value, expected, mistakes=(), nonfinite: tuple[str, str] | None = None) -> Verdict:
     """Judge ``value`` against ``expected``; name a known mistake when the value matches one.
 
@@ -187,14 +358,43 @@ def compare(value, expected, mistakes=(), nonfinite: tuple[str, str] | None = No
         worst = [(p, e, t) for p, e, t in errors if e > t]
         if not worst:
             return Verdict(True, "correct")
-    for mistake in mistakes:
-        if matches(value, mistake.answer):
-            return Verdict(False, mistake.message, mistake.id)
+    mistakes = list(mistakes)
+    messages = {}
+    for m in mistakes:
+        messages.setdefault(m.id, m.message)
+    whole = [m for m in mistakes if matches(value, m.answer)]
+    if whole:
+        diagnosis = _named(whole)
+        return Verdict(False, diagnosis_message(diagnosis, messages), diagnosis)
     if bad is not None:
         if bad.diagnosis == "non_finite" and nonfinite is not None:
             return Verdict(False, f"{bad.message}. {nonfinite[1]}", nonfinite[0])
         return bad
-    path, err, tol = max(worst, key=lambda x: x[1] / x[2])
-    extra = f" ({len(worst)} of {len(errors)} parts are off)" if len(errors) > 1 else ""
-    return Verdict(False, f"{describe(path)} is wrong: largest error {err:.2e} relative to its scale "
-                          f"(tolerance {tol:.0e}){extra}", "wrong_value")
+    explained = _explain_parts(value, expected, [p for p, _, _ in worst], mistakes) if len(errors) > 1 else {}
+    got, want = _leaf_map(value, expected), _leaf_map(expected, expected)
+    factors = {}
+    for path, _, tol in worst:
+        if path in explained:
+            continue
+        c = _constant_factor(got[path], want[path], tol)
+        if c is not None:
+            explained[path] = ["constant_factor"]
+            factors[path] = c
+        elif _axis_factors(got[path], want[path], tol, -1):
+            explained[path] = ["row_factors"]
+        elif _axis_factors(got[path], want[path], tol, -2):
+            explained[path] = ["column_factors"]
+    if explained and len(explained) == len(worst):
+        groups: dict[str, list[str]] = {}
+        for path, _, _ in worst:
+            groups.setdefault("|".join(explained[path]), []).append(_key_of(path))
+        if len(errors) == 1:
+            diagnosis = next(iter(groups))
+        else:
+            diagnosis = "+".join(f"{ids}@{','.join(keys)}" for ids, keys in groups.items())
+        text = diagnosis_message(diagnosis, messages)
+        if factors:
+            text += " Factors: " + ", ".join(f"{describe(p)} is {c:.4g} times the right value"
+                                              for p, c in factors.items()) + "."
+        return Verdict(False, text, diagnosis)
+    return Verdict(False, _generic(value, expected, errors, explained, messages), "wrong_value")

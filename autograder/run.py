@@ -1,8 +1,11 @@
 """Step 5 of the pipeline: call every graded function on every case in the sandbox and judge each value here."""
 from __future__ import annotations
 
+import ast
 import json
+import re
 
+from . import loading_rules
 from .answer_code import CodeUnit, loader_source
 from .specs import CaseResult
 
@@ -27,6 +30,9 @@ def run_cases(course, units: list[CodeUnit], seed: int, make_sandbox, result) ->
     functions = [spec.function for spec in course.specs]
     with make_sandbox(loader_source(units, functions)) as sb:
         report = _collect_load_report(sb, result)
+        stopped = _stopped_cells(units, report)
+        result.errors.extend(f"{u.label}: {sentence}" for u in units if u.from_student and u.cell is not None
+                             for sentence in loading_rules.magic_faults(u.cell))
         if report is not None and not report["ipython"] and any(u.cell is not None for u in units):
             result.notes.append("IPython syntax (magics, shell lines) was run as plain Python: the grader's "
                                 "sandbox has no IPython transformer")
@@ -36,7 +42,7 @@ def run_cases(course, units: list[CodeUnit], seed: int, make_sandbox, result) ->
             if sb.load_error:
                 skip = ("not run: your code could not be loaded (see the problems above)", "load_failed")
             elif report is not None:
-                skip = _missing(spec.function, report)
+                skip = _missing(spec.function, report, stopped)
             crashes = 0
             for case in spec.cases(seed, hidden=True):
                 if skip is not None:
@@ -51,6 +57,8 @@ def run_cases(course, units: list[CodeUnit], seed: int, make_sandbox, result) ->
                     outcome = CaseResult(case.name, 0.0, case.points, False,
                                          f"the returned value could not be judged ({type(exc).__name__})",
                                          "unjudgeable")
+                outcome = _explain_call_error(spec.function, case, call, outcome, stopped)
+                outcome = _judge_inputs(spec, case, call, outcome)
                 if not call.ok and not call.timed_out and _worker_stopped(sb):
                     # the error text comes from the trusted side (how the worker ended), safe to show
                     outcome = CaseResult(case.name, 0.0, case.points, False,
@@ -83,7 +91,9 @@ def _first_line(text: str | None) -> str:
 
 def _collect_load_report(sb, result) -> dict | None:
     """What the loader program reported after running the cells: the errors of the student's own
-    cells (added to the notes) and, per graded function, whether it was found.
+    cells and, per graded function, whether it was found. An error that breaks a loading rule (an
+    import the sandbox cannot satisfy, a name only Jupyter defines) is a fault that names the rule
+    (see :mod:`autograder.loading_rules`); any other error is a note.
 
     The report comes from the submission's process, so it is checked like any reply: a report that
     is missing or malformed is ignored (returns None: every function is then called, and a missing one
@@ -97,8 +107,12 @@ def _collect_load_report(sb, result) -> dict | None:
     if report is None:
         result.notes.append("the grader could not read which functions your code defines; each was called")
         return None
-    result.notes.extend(f"this cell raised an error when run: {label}: {message}"
-                        for label, message in report["errors"])
+    for label, message in report["errors"]:
+        rule = loading_rules.explain_error(message)
+        if rule is not None:
+            result.errors.append(f"{label} stopped when grading: {rule}")
+        else:
+            result.notes.append(f"this cell raised an error when run: {label}: {message}")
     return report
 
 
@@ -131,13 +145,17 @@ def _parse_report(text) -> dict | None:
     return {"errors": out_errors, "functions": out_functions, "ipython": data.get("ipython") is True}
 
 
-def _missing(function: str, report: dict) -> tuple[str, str] | None:
+def _missing(function: str, report: dict, stopped: dict | None = None) -> tuple[str, str] | None:
     """Why ``function`` cannot be called (message, diagnosis), or None when the code defines it."""
     state, detail = report["functions"].get(function, ("found", ""))
     if state == "found":
         return None
     if state == "not_callable":
         return (f"{function} is a {detail or 'value'}, not a function", "missing_function")
+    for label, (rule, names) in (stopped or {}).items():
+        if rule is not None and function in names:
+            return (f"{function} is not defined when grading: {label} stopped before defining it ({rule})",
+                    "missing_function")
     own_cell = f"cell {function}"
     if any(label == own_cell for label, _ in report["errors"]):
         return (f"{function} is not defined: its answer cell raised an error before defining it "
@@ -146,3 +164,115 @@ def _missing(function: str, report: dict) -> tuple[str, str] | None:
         return (f"{function} is not defined after running your cells (some raised an error, see the "
                 "problems above)", "missing_function")
     return (f"{function} is not defined in your answer cells", "missing_function")
+
+
+def _stopped_cells(units: list[CodeUnit], report: dict | None) -> dict[str, tuple[str | None, set[str]]]:
+    """label -> (the loading rule it broke or None, the names its top level binds) for each student cell
+    that raised when loaded: what such a cell binds may be missing. Read from the cells' text (the
+    instructor's side of the analysis), never from what the code reported beyond the cell's label."""
+    if report is None:
+        return {}
+    texts = {u.label: u.source for u in units if u.from_student}
+    out = {}
+    for label, message in report["errors"]:
+        if label in texts:
+            out[label] = (loading_rules.explain_error(message), _top_level_names(texts[label]))
+    return out
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Names bound by a cell's top-level statements (also inside top-level if/for/while/try/with)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names: set[str] = set()
+    todo = list(tree.body)
+    while todo and len(names) < 10_000:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.If, ast.For, ast.While, ast.Try, ast.With)):
+            for field in ("body", "orelse", "finalbody"):
+                todo.extend(getattr(node, field, []))
+            todo.extend(s for h in getattr(node, "handlers", []) for s in h.body)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [i.optional_vars for i in node.items if i.optional_vars] if isinstance(node, ast.With)
+                else [node.target])
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def _explain_call_error(function: str, case, call, outcome: CaseResult, stopped: dict) -> CaseResult:
+    """A call that failed on a name which a stopped cell would have bound: say so. The name and the cell
+    are shown for a visible case; a hidden case gets a fixed sentence (the name the code's error chose is
+    never shown for it)."""
+    if call.ok or outcome.passed or not call.error:
+        return outcome
+    rule = loading_rules.explain_error(call.error)
+    if rule is not None and not case.hidden:      # an import or a Jupyter name, made while the function ran
+        return CaseResult(outcome.case, 0.0, outcome.max_points, False, f"{outcome.message}: {rule}",
+                          outcome.diagnosis, outcome.error)
+    found = re.match(r"NameError: name '(\w+)' is not defined", call.error)
+    if found is None or not stopped:
+        return outcome
+    culprit = next(((label, rule) for label, (rule, names) in stopped.items() if found.group(1) in names), None)
+    if culprit is None:
+        return outcome
+    label, rule = culprit
+    if case.hidden:
+        message = (f"{function} uses a name that one of your cells did not define because it stopped when "
+                   "grading (see the problems above)")
+    else:
+        message = (f"the function raised NameError: name '{found.group(1)}' is not defined: {label} stopped "
+                   f"before defining it ({rule or 'it raised an error, see the problems above'})")
+    return CaseResult(outcome.case, 0.0, outcome.max_points, False, message, "load_failed")
+
+
+def _judge_inputs(spec, case, call, outcome: CaseResult) -> CaseResult:
+    """A call that changed one of its inputs in place fails with its own diagnosis, ``modified_input``, when
+    its value is right; with a wrong value the value's verdict stands and the sentence is added to it.
+
+    The paths come from the submission's process: only paths of inputs the case really has are read."""
+    if not call.ok:
+        return outcome
+    labels = _changed_labels(getattr(call, "modified", None), case,
+                             loading_rules.parameter_names(spec.signature))
+    if not labels:
+        return outcome
+    sentence = loading_rules.changed_argument(spec.function, labels[0])
+    if outcome.passed:
+        return CaseResult(outcome.case, 0.0, outcome.max_points, False, sentence, "modified_input", outcome.error)
+    return CaseResult(outcome.case, outcome.points, outcome.max_points, False,
+                      f"{outcome.message}; also, {sentence}", outcome.diagnosis, outcome.error)
+
+
+def _changed_labels(paths, case, parameters: list[str]) -> list[str]:
+    """Names of the changed inputs (``params['W_h']``) for the paths the worker reported that exist in the
+    case's inputs; anything else in the report is ignored."""
+    if not isinstance(paths, list):
+        return []
+    labels = []
+    for path in paths[:16]:
+        if not (isinstance(path, list) and 1 <= len(path) <= 8):
+            continue
+        head = path[0]
+        if isinstance(head, int) and not isinstance(head, bool) and 0 <= head < len(case.args):
+            node = case.args[head]
+        elif isinstance(head, str) and head in case.kwargs:
+            node = case.kwargs[head]
+        else:
+            continue
+        for key in path[1:]:
+            if not (isinstance(node, dict) and isinstance(key, str) and key in node):
+                break
+            node = node[key]
+        else:
+            label = loading_rules.argument_label(path, parameters)
+            if label not in labels:
+                labels.append(label)
+    return labels

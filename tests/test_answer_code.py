@@ -23,8 +23,9 @@ from autograder.specs import specs_for
 from redteam.corpus import CORRECT
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RELEASE = os.path.join(REPO, "assignments", "source", "ps1_softmax")
-PUBLIC = [os.path.join(RELEASE, "rnncheck.py"), os.path.join(RELEASE, "fixtures_ps1_softmax.npz")]
+SOURCE = os.path.join(REPO, "assignments", "source", "ps1_softmax")
+# what the release folder holds beside the notebook: the course's one checker and the set's fixtures
+PUBLIC = [os.path.join(REPO, "assignments", "rnncheck.py"), os.path.join(SOURCE, "fixtures_ps1_softmax.npz")]
 SETUP = "import numpy as np\nfrom rnncheck import check, load_case, case_names"
 
 
@@ -288,12 +289,13 @@ def test_released_files_are_read_only_and_importable_but_the_working_directory_i
 def test_the_notebooks_helpers_work_at_load_time(pool):
     cell = ("args, kwargs = load_case('softmax', case_names('softmax')[0])\n"
             "raw = np.load('fixtures_ps1_softmax.npz')\n" + CORRECT["softmax"] +
-            "points = check('softmax', softmax)\n")
+            "points = check('softmax', softmax)\nprint(points.line)\n")
     with pool.sandbox(loader_source([unit("cell setup", SETUP, False), unit("cell softmax", cell, True)],
                                     ["softmax"])) as sb:
         report = json.loads(sb.call("_grader_report").value)
         assert report == {"errors": [], "functions": {"softmax": ["found", ""]}, "ipython": True}
-        assert re.match(r"softmax: (\d+) of \1 visible cases correct", sb.load_stdout), sb.load_stdout
+        assert re.fullmatch(r"softmax: (\d+) of \1 visible cases pass \(2 of 2 points; hidden cases are graded "
+                            r"later\)\n", sb.load_stdout), sb.load_stdout
         assert sb.call("points").error.startswith("TypeError")  # a float, not a function: called by name only
         value = sb.call("softmax", [np.zeros((1, 4))]).value
     assert np.allclose(value, 0.25)
@@ -354,3 +356,24 @@ def test_development_mode_without_bubblewrap_sees_the_same_files(monkeypatch):
         assert not sb.sandboxed and sb.load_error is None
         assert json.loads(sb.call("_grader_report").value)["ipython"] is True
         assert sb.call("f").value == ["fixtures_ps1_softmax.npz", "rnncheck.py"]
+
+
+def test_reported_input_changes_are_read_only_for_inputs_the_case_has():
+    # the worker's report comes from the submission's process: a path that is not an input of the case is ignored
+    from autograder.specs import Case
+
+    case = Case("c", (np.zeros(2), {"W": np.eye(2)}), {"eps": np.ones(1)}, False, 1.0)
+    names = ["x", "params", "eps"]
+    assert run._changed_labels([[0], [1, "W"], ["eps"]], case, names) == ["x", "params['W']", "eps"]
+    for forged in ("x", [[5]], [[1, "secret"]], [[True]], [["nope"]], [[0, "k"]], [list(range(20))], [{"a": 1}]):
+        assert run._changed_labels(forged, case, names) == []
+
+
+def test_cells_that_bring_code_from_a_file_are_faults():
+    from autograder import loading_rules
+
+    assert loading_rules.magic_faults("%run -i helpers.py\nx = 1\n  %load ../../etc/x.py") == [
+        loading_rules.run_file("helpers.py"), loading_rules.run_file("x.py")]
+    assert loading_rules.magic_faults("%time x = 1\n%matplotlib inline\n") == []
+    assert run._top_level_names("import a.b as c, d\nfor i in x:\n    def f(): pass\nif y:\n    z = w = 1\n"
+                                "def g():\n    hidden = 1\n") == {"c", "d", "i", "f", "z", "w", "g"}

@@ -45,6 +45,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(COURSE / "source", root / "source")
     shutil.copy(COURSE / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(COURSE / "rnncheck.py", root / "rnncheck.py")
     for assignment in SETS:
         done = _nbgrader(["generate_assignment", assignment, "--force"], root)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -145,13 +146,33 @@ def test_rnncheck_gives_full_visible_points_to_the_worked_solution(assignment):
     for spec in specs_for(assignment):
         out = io.StringIO()
         with redirect_stdout(out):
-            assert rnncheck.check(spec.function, ns[spec.function]) == spec.points
-        assert "visible cases correct" in out.getvalue()
+            points = rnncheck.check(spec.function, ns[spec.function])
+        assert points == spec.points and out.getvalue() == ""          # nothing to warn about, no case fails
+        assert re.fullmatch(rf"{spec.function}: (\d+) of \1 visible cases pass \({spec.points:g} of "
+                            rf"{spec.points:g} points; hidden cases are graded later\)", points.line)
+        assert points._repr_html_() == f"<pre>{points.line}</pre>" and repr(points) == repr(spec.points)
+
+
+def test_the_checker_exists_once_and_the_release_copies_it(course):
+    # one rnncheck.py in the course folder, none in the source folders; every release holds that very file
+    assert not list((COURSE / "source").glob("*/rnncheck.py"))
+    assert fixtures.checker_is_current()
+    for assignment in SETS:
+        assert (course / "release" / assignment / "rnncheck.py").read_bytes() == (COURSE / "rnncheck.py").read_bytes()
+    # the modules it is made of share one namespace there: no top-level name may be defined twice
+    import ast
+    import collections
+    tree = ast.parse((COURSE / "rnncheck.py").read_text())
+    defined = collections.Counter(
+        [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        + [t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)])
+    assert [name for name, k in defined.items() if k > 1 and name != "__all__"] == []
 
 
 def test_nbgrader_validate_passes_the_source_notebooks(tmp_path):
     shutil.copytree(COURSE / "source", tmp_path / "source")
     shutil.copy(COURSE / "nbgrader_config.py", tmp_path)
+    shutil.copy(COURSE / "rnncheck.py", tmp_path)      # the kernels nbgrader starts find it at the end of their path
     done = _nbgrader(["validate", *[f"source/{a}/{a}.ipynb" for a in SETS]], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("Success! Your notebook passes all the tests.") == len(SETS), done.stdout
@@ -169,7 +190,7 @@ def test_release_contains_no_solution_and_no_reference_code(course, assignment):
     release = course / "release" / assignment
     texts = {p.name: p.read_text() for p in release.iterdir() if p.suffix in (".py", ".ipynb")}
     nb = texts[f"{assignment}.ipynb"]
-    assert "BEGIN SOLUTION" not in nb and "Model answer" not in nb
+    assert "BEGIN SOLUTION" not in nb and "model answer" not in nb.lower() and "source notebook" not in nb.lower()
     solution = _solution_lines(assignment)
     assert len(solution) >= 5 and len(_reference_lines()) > 100
     for name, text in texts.items():
@@ -180,7 +201,8 @@ def test_release_contains_no_solution_and_no_reference_code(course, assignment):
         assert "import rnngrad" not in text and "from rnngrad" not in text
     assert "autograder" not in texts["rnncheck.py"].split('"""', 2)[2]  # only numpy and the standard library
     imports = set(re.findall(r"^(?:import|from) (\w+)", texts["rnncheck.py"], flags=re.M))
-    assert imports <= {"__future__", "numpy", "math", "dataclasses", "glob", "json", "os", "sys", "traceback"}
+    assert imports <= {"__future__", "numpy", "math", "dataclasses", "glob", "json", "os", "sys", "traceback",
+                       "ast", "builtins", "html", "importlib", "linecache", "re", "types"}
 
 
 @pytest.mark.parametrize("assignment", SETS)
@@ -228,7 +250,7 @@ def test_release_stubs_score_zero_everywhere_without_crashing(course, assignment
         out = io.StringIO()
         with redirect_stdout(out):
             assert rnncheck.check(spec.function, ns[spec.function]) == 0.0
-        assert "not implemented yet" in out.getvalue()
+        assert "not implemented yet" in out.getvalue() and "warning" not in out.getvalue()
 
 
 @pytest.mark.parametrize("assignment", SETS)

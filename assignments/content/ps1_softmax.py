@@ -3,6 +3,9 @@ from build_notebooks import Derivation, Function
 
 TITLE = "Problem set 1: softmax, its Jacobian, and the cross-entropy gradient"
 
+#: the book pages this set follows (names as in _toc.yml)
+CHAPTERS = ["softmax", "cross_entropy"]
+
 INTRO = r"""
 This set follows the chapter on the softmax. You write each function in plain numpy (no autograd, no course
 package). Rows are examples: `logits` has shape `(N, C)` for a batch of `N` rows over `C` classes.
@@ -166,6 +169,6 @@ denominator. With `a = -max z` every exponent is at most 0, so nothing overflows
 - (b) 2 points: the gradient derived for targets of any sum (1), the condition for `s - y` stated and
   justified (1).
 - (c) 1 point: why the result is unchanged, and why no exponent can overflow after the shift.
-- Compare with the model answer in the source notebook's cell `derivation_1`.
+- A different correct route earns the same points as the course's own derivation.
 """, 5),
 ]

@@ -3,6 +3,9 @@ from build_notebooks import Derivation, Function
 
 TITLE = "Problem set 2: Jacobian layouts and the RNN cell"
 
+#: the book pages this set follows (names as in _toc.yml)
+CHAPTERS = ["matrix_calculus", "rnn_cell"]
+
 INTRO = r"""
 This set follows the chapter on layouts. All Jacobians are in **numerator layout**: `J[i, j] = d out_i / d in_j`
 (rows are outputs, as `torch.func.jacrev` returns them); the Jacobian of an array with respect to an array has
@@ -178,6 +181,6 @@ for both because `||W^T|| = ||W||`; so the conclusions survive although the form
 - (a) 2 points: the component form with the index of `W_h` right (1), the matrix form (1).
 - (b) 1 point: the layout named, the printed expression placed correctly, and the effect on the argument about
   vanishing gradients argued with norms or singular values.
-- Compare with the model answer in the source notebook's cell `derivation_1`.
+- A different correct route earns the same points as the course's own derivation.
 """, 3),
 ]

@@ -3,6 +3,9 @@ from build_notebooks import Derivation, Function
 
 TITLE = "Problem set 3: back-propagation through time"
 
+#: the book pages this set follows (names as in _toc.yml)
+CHAPTERS = ["bptt"]
+
 INTRO = r"""
 This set follows the chapter on BPTT. The cell is `h_t = tanh(x_t @ W_x + h_{t-1} @ W_h + b)`; sequences are
 time-major: `xs` is `(T, N, D)`, `hs` is `(T, N, H)` with `hs[t]` the state after reading `xs[t]` (the initial
@@ -243,6 +246,6 @@ step taken, not the derivative: the check compares derivatives, and clipping is 
   explained (1).
 - (b) 2 points: the failing and passing entries identified with a reason (1); where clipping belongs, with a
   reason (1).
-- Compare with the model answer in the source notebook's cell `derivation_1`.
+- A different correct route earns the same points as the course's own derivation.
 """, 4),
 ]

@@ -3,6 +3,9 @@ from build_notebooks import Derivation, Function
 
 TITLE = "Problem set 4: hidden-state Jacobians, vanishing and exploding gradients"
 
+#: the book pages this set follows (names as in _toc.yml)
+CHAPTERS = ["hidden_jacobians"]
+
 INTRO = r"""
 This set follows the chapter on hidden-state Jacobians. States are numbered `h_0` (the initial state) to
 `h_T`; the step Jacobians of a sequence are stored as `J[t - 1] = d h_t / d h_{t-1}` (numerator layout), one
@@ -127,7 +130,7 @@ products neither vanish nor explode quickly, so information and gradients surviv
 - 1 point: the sufficient condition for vanishing, and why its opposite is necessary but not sufficient for
   exploding.
 - 1 point: the leaky cell's step Jacobian and what it does to the bound.
-- Compare with the model answer in the source notebook's cell `derivation_1`.
+- A different correct route earns the same points as the course's own derivation.
 """, 4),
     Derivation(2, r"""
 ## 5. Derivation: the variance of the two-state Jacobian under Glorot initialisation (1 point, graded by hand)
@@ -142,6 +145,6 @@ independent of the state, so `var(A[i, j]) = E[W^2] E[σ'^2] = (1/H) E[σ'^2]`. 
 """, r"""
 - 1 point: the variance of the product of a weight and a derivative, with the second moment of the
   derivative worked out for both activations.
-- Compare with the model answer in the source notebook's cell `derivation_2`.
+- A different correct route earns the same points as the course's own derivation.
 """, 1),
 ]

@@ -3,6 +3,9 @@ from build_notebooks import Derivation, Function
 
 TITLE = "Problem set 5: the slope of an RNN along its sequence (forward mode)"
 
+#: the book pages this set follows (names as in _toc.yml)
+CHAPTERS = ["sequence_slope"]
+
 INTRO = r"""
 This set follows the chapter on forward mode. A user of a forum trained an RNN on a time series and wanted the
 slope of its output at one time step; they differentiated one call of the cell with respect to its input and got
@@ -126,6 +129,6 @@ would need one backward sweep per output, T sweeps. So forward mode.
 - (a) 3 points: the recursion (1), the unrolled terms (1), the kept and dropped terms and the step where the
   two answers agree (1).
 - (b) 2 points: the cheaper mode (1) with the count of sweeps each mode needs here (1).
-- Compare with the model answer in the source notebook's cell `derivation_1`.
+- A different correct route earns the same points as the course's own derivation.
 """, 5),
 ]

@@ -3,7 +3,8 @@ input transformer. Trusted side only: it chooses and checks the files; :func:`bi
 bubblewrap arguments.
 
 * **Released files** (``rnncheck.py``, ``fixtures_<set>.npz``): taken from the course's release folder,
-  never from a submission, bound read-only in :data:`PUBLIC_DIR`. The worker puts that folder at the end of
+  never from a submission, bound read-only in :data:`PUBLIC_DIR` (``rnncheck.py`` is the course's one
+  checker, which ``nbgrader generate_assignment`` copies into every release folder). The worker puts that folder at the end of
   ``sys.path`` (so the set-up cell's ``from rnncheck import check`` works; the working directory is not on
   the path, and nothing the submission writes can land in that folder) and links every file into the
   submission's working directory (so ``np.load("fixtures_<set>.npz")`` works as in Jupyter).

@@ -173,6 +173,10 @@ class Server:
         if not callable(func):
             return {"ok": False, "error": f"TypeError: {name!r} is a {_protocol._type_name(func)}, not a function"}, b""
         result, value = self._run(lambda: func(*args, **kwargs))
+        if result["ok"]:
+            changed = _changed_inputs(header["args"], payload, args, kwargs)
+            if changed:
+                result["modified"] = changed
         payload_out = b""
         if result["ok"]:
             try:
@@ -202,6 +206,38 @@ class Server:
             except (ValueError, TypeError):
                 # A reply that is not JSON-able (should not happen) is reported rather than lost.
                 _protocol.write_frame(self.fd, {"ok": False, "error": "ProtocolError: reply not encodable", "seq": reply["seq"]})
+
+
+def _changed_inputs(tree, payload: bytes, args: list, kwargs: dict) -> list[list]:
+    """Paths (``[position or keyword, key, ...]``) of the inputs the call changed in place, found by
+    decoding the request again and comparing leaf by leaf; the first change of each argument only. The
+    same comparison as ``loading_rules.changed_inputs``, which the student's check() runs."""
+    try:
+        before_args, before_kwargs = _protocol.unpack_value(tree, payload)
+        out = []
+        for path, before, after in ([[i], a, b] for i, (a, b) in enumerate(zip(before_args, args))):
+            out += _changed_leaves(before, after, path)[:1]
+        for key, before in before_kwargs.items():
+            out += _changed_leaves(before, kwargs.get(key), [key])[:1]
+        return out[:16]
+    except BaseException:  # noqa: BLE001 - inputs the code turned into something strange: not judged
+        return []
+
+
+def _changed_leaves(before, after, path: list) -> list[list]:
+    if isinstance(before, dict):
+        if not isinstance(after, dict) or set(before) != set(after):
+            return [path]
+        return [p for k in before for p in _changed_leaves(before[k], after[k], path + [k])][:1]
+    if isinstance(before, (list, tuple)):
+        if type(after) is not type(before) or len(after) != len(before):
+            return [path]
+        return [p for a, b in zip(before, after) for p in _changed_leaves(a, b, path)][:1]
+    if hasattr(before, "tobytes") and hasattr(before, "dtype"):
+        same = (type(after) is type(before) and after.shape == before.shape and after.dtype == before.dtype
+                and after.tobytes() == before.tobytes())
+        return [] if same else [path]
+    return []
 
 
 def _describe(exc: BaseException) -> str:

@@ -22,14 +22,18 @@ from typing import Callable
 import numpy as np
 
 from .. import compare as _compare
+from ._case_digest import case_key as _case_key
+from ._messages import MessageTable
 
 __all__ = ["PUBLIC_SEED", "FRESH_SUFFIX", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "normalize",
-           "float64_error"]
+           "float64_error", "MessageTable"]
 
 #: seed of the published cases (in the release fixtures)
 PUBLIC_SEED = 20240611
 #: name of a published maker's fresh draw: the maker's name followed by this
 FRESH_SUFFIX = "_fresh"
+#: how many cases' known-mistake answers a spec keeps
+_CACHED_CASES = 64
 #: last entry of a fresh draw's seed sequence (so a fresh draw never repeats a published one, whatever the seed)
 _FRESH_STREAM = 1
 
@@ -79,11 +83,14 @@ class KnownMistake:
     """A recognised mistake: ``answer(args, kwargs, reference_value) -> wrong value`` and its explanation.
 
     ``answer`` may return None where the mistake cannot be told apart on a case (e.g. a transposed square
-    matrix asked of a non-square one).
+    matrix asked of a non-square one). ``generated`` marks a mistake made by a mutation class
+    (:mod:`autograder.specs._classes`) rather than written for this function alone; the mutation audit
+    measures those, and they may not apply to every function's cases.
     """
     id: str
     message: str
     answer: Callable
+    generated: bool = False
 
 
 def normalize(value):
@@ -150,6 +157,8 @@ class Spec:
         self.nonfinite = nonfinite
         self.signature = signature
         self.derivative = bool(derivative)
+        #: ids of generated mistake classes shown with a worked mutant solution (see :attr:`diagnoses`)
+        self.examples: tuple[str, ...] = ()
         names = [m.name for m in self.makers] + [self.fresh_name(m) for m in self.makers if not m.hidden]
         if len(set(names)) != len(names):
             raise ValueError(f"{function}: duplicate case names {names}")
@@ -183,12 +192,21 @@ class Spec:
 
     @property
     def diagnoses(self) -> list[str]:
-        return list(self.messages)
+        """The mistakes the course shows with a worked mutant solution: those written for this function, the
+        generated classes listed in ``examples``, and the non-finite diagnosis."""
+        written = [m.id for m in self.mistakes if not m.generated]
+        shown = written + list(self.examples) + ([self.nonfinite[0]] if self.nonfinite else [])
+        return list(dict.fromkeys(shown))
 
     @property
     def messages(self) -> dict[str, str]:
-        """Diagnosis id -> the fixed sentence of each recognised mistake (and of a non-finite answer)."""
-        return {m.id: m.message for m in self.mistakes} | (dict([self.nonfinite]) if self.nonfinite else {})
+        """Diagnosis id -> the fixed sentence of each recognised mistake (and of a non-finite answer).
+
+        Composite diagnoses (``a|b``, ``a@W_h+b@h0``, see :func:`autograder.compare.diagnosis_message`) are
+        looked up too, so a hidden case's fixed sentence can be rebuilt from its diagnosis alone.
+        """
+        return MessageTable({m.id: m.message for m in self.mistakes}
+                            | (dict([self.nonfinite]) if self.nonfinite else {}))
 
     def _draw(self, maker: CaseMaker, entropy: list[int], name: str, hidden: bool, points: float) -> Case:
         rng = np.random.default_rng(entropy)
@@ -228,12 +246,29 @@ class Spec:
         return normalize(self.reference(*map(_copy, case.args), **{k: _copy(v) for k, v in case.kwargs.items()}))
 
     def known_mistakes(self, case: Case, expected=None) -> list[_compare.Mistake]:
-        """The wrong answers of this spec's mistakes on ``case`` that differ from the right answer."""
+        """The wrong answers of this spec's mistakes on ``case`` that differ from the right answer.
+
+        The answers of the last :data:`_CACHED_CASES` cases are kept, keyed by the case's name and a digest of
+        its inputs (a batch grades every submission on the same cases, drawn again for each one).
+        """
+        cache = self.__dict__.setdefault("_mistake_cache", {})
+        key = _case_key(case)
+        if key in cache:
+            return cache[key]
+        out = self._compute_known_mistakes(case, expected)
+        if len(cache) >= _CACHED_CASES:
+            cache.pop(next(iter(cache)))
+        cache[key] = out
+        return out
+
+    def _compute_known_mistakes(self, case: Case, expected=None) -> list[_compare.Mistake]:
         if expected is None:
             expected = self.expected(case)
         out = []
         for m in self.mistakes:
-            wrong = m.answer(tuple(map(_copy, case.args)), dict(case.kwargs), expected)
+            with np.errstate(all="ignore"):
+                wrong = m.answer(tuple(map(_copy, case.args)), {k: _copy(v) for k, v in case.kwargs.items()},
+                                 expected)
             if wrong is None:
                 continue
             wrong = normalize(wrong)
@@ -253,6 +288,7 @@ class Spec:
             first = error.splitlines()[0] if error else "an error"
             return CaseResult(case.name, 0.0, case.points, False, f"the function raised {first}", "exception")
         expected = self.expected(case)
-        verdict = _compare.compare(result.value, expected, self.known_mistakes(case, expected), self.nonfinite)
+        mistakes = [] if _compare.matches(result.value, expected) else self.known_mistakes(case, expected)
+        verdict = _compare.compare(result.value, expected, mistakes, self.nonfinite)
         return CaseResult(case.name, case.points if verdict.passed else 0.0, case.points, verdict.passed,
                           verdict.message, verdict.diagnosis, float64_error(result.value, expected))

@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._classes import output_classes, scaled, section, with_argument_classes, with_examples
+from ._classes import KnownMistake as ClassMistake
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import labels, logits
 
 ASSIGNMENT = "ps1_softmax"
 
+STABLE = section("softmax", "Computing the softmax without overflow")
+JACOBIAN = section("softmax", "The Jacobian")
+BACKWARD = section("softmax", "The backward pass never forms $J$")
+GRADIENT = section("cross_entropy", "The gradient, two ways")
+
 OVERFLOW = ("softmax_overflow",
-            "This is softmax overflow: exp of a large logit is infinite in float64 (above about 709). "
-            "Subtract each row's maximum logit before exponentiating; the softmax does not change.")
+            "The exponential of a logit far from zero is not representable in float64: above about 709 it is "
+            "infinite, below about -745 it is zero, and the quotient becomes infinity over infinity or zero "
+            "over zero. The softmax does not change when the same number is subtracted from every logit of a "
+            "row, so pick that number to keep the exponents small. " + STABLE)
 
 
 def _ref_softmax(z):
@@ -78,7 +87,100 @@ def _zye(N, C, epsilon, **size):
 # never scored).
 
 
-SPECS = [
+def _column_shifted(z):
+    """The logits with each column's maximum subtracted (a shift that differs between the classes of a row)."""
+    return z - z.max(axis=0, keepdims=True)
+
+
+def _unnormalised(z):
+    """The exponentials of the shifted logits, never divided by their row sum."""
+    return np.exp(z - z.max(axis=-1, keepdims=True))
+
+
+COLUMN_SHIFT = ("The shift before exponentiating is taken along the wrong axis: subtracting one number per "
+                "row leaves the softmax unchanged, but a number per class changes it. " + STABLE)
+TARGET = ("The target's part is missing: the gradient of the cross-entropy compares the predicted "
+          "probabilities with the target distribution, and the target's share is taken off. " + GRADIENT)
+SMOOTH_TARGETS = ("Your smoothed targets are off: the label keeps the one-hot share plus its part of the uniform "
+                  "share, every other class gets the uniform share only, and the targets sum to one. " + GRADIENT)
+
+
+#: ways the softmax inside a function can be computed wrong
+SOFTMAX_MUTATIONS = ("normaliser_mean", "not_normalised", "normaliser_axis")
+
+
+def softmax_variant(z, mutation=None):
+    """rnngrad's softmax, or (with a mutation) the row normaliser taken as a mean, left out, or over the batch."""
+    from rnngrad.softmax import softmax
+    if mutation is None:
+        return softmax(z)
+    e = _unnormalised(z)
+    if mutation == "normaliser_mean":
+        return softmax(z) * z.shape[-1]
+    if mutation == "not_normalised":
+        return e
+    if mutation == "normaliser_axis":
+        return e / e.sum(axis=0, keepdims=True)
+    raise ValueError(mutation)
+
+
+def _from_softmax(kind):
+    """A set-1 answer re-expressed from a given softmax ``s``, to carry a mistaken softmax through it.
+
+    Only the mistaken variants use it; ``tests/test_mistake_classes.py`` checks that with rnngrad's softmax it
+    gives the reference answer.
+    """
+    def answer(a, k, mutation):
+        from rnngrad.cross_entropy import cross_entropy_grad
+        z = a[0]
+        s = softmax_variant(z, mutation)
+        if kind == "jacobian":
+            return np.eye(z.shape[-1]) * s[:, None, :] - s[:, :, None] * s[:, None, :]
+        if kind == "vjp":
+            v = a[1]
+            return s * (v - (v * s).sum(axis=-1, keepdims=True))
+        targets = (np.eye(z.shape[-1])[a[1]] if kind == "ce" else smoothed_targets(a[1], z.shape[-1], a[2]))
+        # rnngrad's gradient is softmax(z) * sum(y) - y (mean over the batch): replace its softmax by s
+        return cross_entropy_grad(z, targets, reduction="mean") + (s - softmax_variant(z)) \
+            * targets.sum(axis=-1, keepdims=True) / z.shape[0]
+    return answer
+
+
+NORMALISER_HINT = ("The softmax inside is computed wrong: each row is divided by the sum of its exponentials over "
+                   "the classes (not their mean, not a sum over the batch), so that it sums to one. " + STABLE)
+
+
+def _softmax_classes(kind):
+    return [ClassMistake("wrong_normaliser", NORMALISER_HINT,
+                         (lambda m: lambda a, k, ref: _from_softmax(kind)(a, k, m))(m)) for m in SOFTMAX_MUTATIONS]
+
+
+def _wrong_targets(a, k, ref):
+    """Targets whose label entry got the one-hot share only (the uniform share forgotten there)."""
+    from rnngrad.cross_entropy import cross_entropy_grad
+    z, y, epsilon = a
+    q = smoothed_targets(y, z.shape[-1], epsilon)
+    q[np.arange(len(y)), y] = 1.0 - epsilon
+    return cross_entropy_grad(z, q, reduction="mean")
+
+
+def _wrong_targets_sum(a, k, ref):
+    """Targets whose label entry got the full one-hot 1 besides the uniform share (they sum to more than one)."""
+    from rnngrad.cross_entropy import cross_entropy_grad
+    z, y, epsilon = a
+    q = np.full(z.shape, epsilon / z.shape[-1])
+    q[np.arange(len(y)), y] += 1.0
+    return cross_entropy_grad(z, q, reduction="mean")
+
+
+#: generated mistake classes shown with a worked mutant solution (tests/mutants), per function
+EXAMPLES = {
+    "softmax_jacobian": ("wrong_sign",),
+    "cross_entropy_grad": ("sum_vs_mean", "wrong_sign"),
+    "smoothed_cross_entropy_grad": ("sum_vs_mean",),
+}
+
+SPECS = with_examples(with_argument_classes([
     Spec(ASSIGNMENT, "softmax", 2, _ref_softmax, [
         CaseMaker("batch_of_rows", _z(4, 5)),
         CaseMaker("large_logits_1e4", _z(3, 4, **LARGE)),
@@ -88,9 +190,13 @@ SPECS = [
         CaseMaker("wide_batch", _z(9, 3, scale=3.0), hidden=True),
     ], [
         KnownMistake("wrong_axis",
-                     "Each row should sum to 1 over the classes (last axis); yours normalises over the batch "
-                     "(axis 0) instead.",
+                     "Each row should sum to one over the classes (the last axis); yours normalises over the "
+                     "batch (the first axis) instead. " + STABLE,
                      lambda a, k, ref: _ref_axis0(a[0])),
+        ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_softmax(_column_shifted(a[0]))),
+        *[ClassMistake("wrong_normaliser", NORMALISER_HINT, (lambda m: lambda a, k, ref: softmax_variant(a[0], m))(m))
+          for m in SOFTMAX_MUTATIONS],
+        *output_classes(),
     ], nonfinite=OVERFLOW, signature="softmax(logits) -> (N, C)"),
 
     Spec(ASSIGNMENT, "softmax_jacobian", 3, _ref_jacobian, [
@@ -102,12 +208,16 @@ SPECS = [
         CaseMaker("large_logits_hidden", _z(3, 5, **LARGE), hidden=True),
     ], [
         KnownMistake("missing_off_diagonal",
-                     "Only the diagonal s_i (1 - s_i) is right: every output s_i also depends on every other "
-                     "logit z_j, with ds_i/dz_j = -s_i s_j for i != j.",
+                     "Only the diagonal is right: every output of the softmax also depends on every other logit "
+                     "of its row, through the shared normaliser. " + JACOBIAN,
                      lambda a, k, ref: ref * np.eye(ref.shape[-1])),
-        KnownMistake("wrong_sign",
-                     "Your Jacobian has the opposite sign: it is diag(s) - s s^T, not s s^T - diag(s).",
-                     lambda a, k, ref: -ref),
+        KnownMistake("missing_diagonal_term",
+                     "The term that only the diagonal has is missing: an output depends on its own logit through "
+                     "its exponential as well as through the normaliser. " + JACOBIAN,
+                     lambda a, k, ref: ref - np.eye(ref.shape[-1]) * _ref_softmax(a[0])[:, None, :]),
+        ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_jacobian(_column_shifted(a[0]))),
+        *_softmax_classes("jacobian"),
+        *output_classes(),
     ], nonfinite=OVERFLOW, signature="softmax_jacobian(logits) -> (N, C, C)",
          derivative=True),
 
@@ -119,13 +229,20 @@ SPECS = [
         CaseMaker("large_logits_hidden", _zv(4, 6, **LARGE), hidden=True),
     ], [
         KnownMistake("forgot_subtract",
-                     "You returned s * v; the product with the Jacobian also subtracts the weighted mean: "
-                     "s * (v - sum_k v_k s_k).",
+                     "Your product keeps the diagonal term's part only: the normaliser couples the classes, so "
+                     "a term shared by the whole row is subtracted as well. " + BACKWARD,
                      lambda a, k, ref: _ref_softmax(a[0]) * a[1]),
         KnownMistake("missing_off_diagonal",
-                     "This is v times the diagonal of the Jacobian only; the off-diagonal terms -s_i s_j "
-                     "contribute too.",
+                     "This is the product with the diagonal of the Jacobian only; the off-diagonal entries "
+                     "contribute too. " + BACKWARD,
                      lambda a, k, ref: _ref_softmax(a[0]) * (1 - _ref_softmax(a[0])) * a[1]),
+        KnownMistake("unweighted_sum",
+                     "The term shared by the row is a weighted sum of the incoming vector, with the softmax "
+                     "outputs as the weights; yours is not weighted that way. " + BACKWARD,
+                     lambda a, k, ref: _ref_softmax(a[0]) * (a[1] - a[1].sum(axis=-1, keepdims=True))),
+        ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_vjp(_column_shifted(a[0]), a[1])),
+        *_softmax_classes("vjp"),
+        *output_classes(),
     ], nonfinite=OVERFLOW, signature="softmax_vjp(logits, v) -> (N, C)",
          derivative=True),
 
@@ -136,13 +253,11 @@ SPECS = [
         CaseMaker("two_classes", _zy(5, 2), hidden=True),
         CaseMaker("large_logits_hidden", _zy(6, 5, **LARGE), hidden=True),
     ], [
-        KnownMistake("sum_vs_mean",
-                     "Your gradient is N times too large: the loss is the mean over the batch, so every row of "
-                     "softmax - onehot is divided by N.",
-                     lambda a, k, ref: ref * a[0].shape[0]),
-        KnownMistake("wrong_sign",
-                     "Your gradient has the opposite sign: dL/dz = softmax(z) - onehot(y), not onehot - softmax.",
-                     lambda a, k, ref: -ref),
+        scaled("sum_vs_mean", lambda a: a[0].shape[0]),
+        ClassMistake("missing_target", TARGET, lambda a, k, ref: _ref_softmax(a[0]) / a[0].shape[0]),
+        ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_ce_grad(_column_shifted(a[0]), a[1])),
+        *_softmax_classes("ce"),
+        *output_classes(),
     ], nonfinite=OVERFLOW, signature="cross_entropy_grad(logits, labels) -> (N, C)",
          derivative=True),
 
@@ -155,15 +270,20 @@ SPECS = [
         CaseMaker("large_logits_hidden", _zye(4, 7, 0.05, **LARGE), hidden=True),
     ], [
         KnownMistake("ignored_smoothing",
-                     "This is the gradient for the one-hot labels: with smoothed targets the gradient is "
-                     "softmax(z) - y_smooth, where y_smooth puts epsilon / C on every class.",
+                     "This is the gradient for the one-hot labels: with smoothed targets every class gets a share "
+                     "of the target, and the gradient compares the prediction with those targets. " + GRADIENT,
                      lambda a, k, ref: _ref_ce_grad(a[0], a[1])),
-        KnownMistake("sum_vs_mean",
-                     "Your gradient is N times too large: the loss is the mean over the batch.",
-                     lambda a, k, ref: ref * a[0].shape[0]),
+        scaled("sum_vs_mean", lambda a: a[0].shape[0]),
+        ClassMistake("missing_target", TARGET, lambda a, k, ref: _ref_softmax(a[0]) / a[0].shape[0]),
+        KnownMistake("wrong_targets", SMOOTH_TARGETS, _wrong_targets),
+        KnownMistake("targets_sum_above_one", SMOOTH_TARGETS, _wrong_targets_sum),
+        ClassMistake("column_shift", COLUMN_SHIFT,
+                     lambda a, k, ref: _ref_smoothed(_column_shifted(a[0]), a[1], a[2])),
+        *_softmax_classes("smoothed"),
+        *output_classes(),
     ], nonfinite=OVERFLOW, signature="smoothed_cross_entropy_grad(logits, labels, epsilon) -> (N, C)",
          derivative=True),
-]
+]), EXAMPLES)
 
 
 def _ref_axis0(z):

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._classes import LAYOUTS, LOCAL, ROW, from_variant, hint, output_classes, scaled, section, with_argument_classes, with_examples
+from ._classes import KnownMistake as ClassMistake
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import normal, weights
+from ._variants import OTHER_ACTIVATION, WRONG_SLOPES, slope_ratio
 
 ASSIGNMENT = "ps2_layout_cell"
 
@@ -56,16 +59,6 @@ def _ref_sigmoid_backward(dh, x, h_prev, h, W_x, W_h):
     return cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation="sigmoid")
 
 
-def _no_transpose_backward(backward):
-    """The step backward with ``da W_h`` for ``dL/dh_prev`` (W_h not transposed); other gradients unchanged."""
-    def answer(a, k, ref):
-        dh, x, h_prev, h, W_x, W_h = a
-        wrong = dict(ref)
-        wrong["h_prev"] = backward(dh, x, h_prev, h, W_x, W_h.T)["h_prev"]
-        return wrong
-    return answer
-
-
 def _map_case(M, H, activation, scale=1.0):
     return lambda rng: ((normal(rng, M, H), normal(rng, H, scale=scale), activation), {})
 
@@ -93,10 +86,77 @@ def _step_case(N, D, H, activation="tanh", gain=1.5):
     return make
 
 
-MISSING_DIAG_STEP = ("You skipped the derivative of the activation: the gradient at the pre-activation is "
-                     "dh * σ'(a), elementwise, before it goes back through W_x and W_h.")
 
-SPECS = [
+def _slope_ratio(activation, out, mutation, pre=None):
+    """σ' of a mutation divided by the right σ' (both written with the output ``out``), 0 where σ' is 0."""
+    from rnngrad.extras import activation_derivative_from_output as d
+    right = d(activation, out)
+    if mutation in WRONG_SLOPES:
+        return slope_ratio(activation, out, mutation)
+    if mutation == "swapped_derivative":
+        wrong = d(OTHER_ACTIVATION[activation], out)
+    elif mutation == "preactivation_derivative":
+        wrong = d(activation, pre)
+    else:  # missing_diag
+        wrong = np.ones_like(out)
+    return np.divide(wrong, right, out=np.zeros_like(right), where=right != 0)
+
+
+def _map_variant(a, k, mutation):
+    """linear_map_jacobian with its column scales (σ'(x_j)) replaced by a mutated derivative."""
+    from rnngrad.activations import activation as act
+    W, x, activation = a
+    return _ref_map_jacobian(W, x, activation) * _slope_ratio(activation, act(activation, x), mutation, x)[None, :]
+
+
+def _step_jacobian_variant(a, k, mutation):
+    h, W_h = a
+    if mutation == "missing_transpose":
+        return _ref_step_jacobian(h, W_h.T)
+    return _ref_step_jacobian(h, W_h) * _slope_ratio("tanh", h, mutation)[:, :, None]
+
+
+def _step_variant(activation):
+    """rnngrad's step backward with one mutation; square arguments may be transposed (missing_transpose)."""
+    def variant(a, k, mutation):
+        from rnngrad.extras import cell_step_backward
+        dh, x, h_prev, h, W_x, W_h = a
+        if mutation == "missing_transpose":
+            out = cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation)
+            for i, arg in ((1, x), (2, h_prev), (4, W_x), (5, W_h)):
+                if arg.shape[0] == arg.shape[1]:
+                    args = list(a)
+                    args[i] = arg.T
+                    wrong = cell_step_backward(*args, activation)
+                    out.update({key: v for key, v in wrong.items() if not np.allclose(v, out[key])})
+            return out
+        if mutation == "off_by_one":
+            return cell_step_backward(dh, x, h, h, W_x, W_h, activation)
+        if mutation == "swapped_derivative":
+            return cell_step_backward(dh, x, h_prev, h, W_x, W_h, OTHER_ACTIVATION[activation])
+        if mutation in WRONG_SLOPES:
+            return cell_step_backward(dh * slope_ratio(activation, h, mutation), x, h_prev, h, W_x, W_h, activation)
+        if mutation == "missing_diag":
+            return cell_step_backward(dh, x, h_prev, np.zeros_like(h), W_x, W_h, "tanh")
+        raise ValueError(mutation)
+    return variant
+
+
+def _batch(a):
+    return a[0].shape[0]
+
+
+BMM_SECTION = section("rnn_cell", "Why the batched Jacobian and not the fourth-order array")
+
+#: generated mistake classes shown with a worked mutant solution (tests/mutants), per function
+EXAMPLES = {
+    "map_jacobian": ("missing_diag", "transposed"),
+    "rnn_step_jacobian": ("missing_diag", "transposed"),
+    "rnn_step_backward": ("missing_diag", "missing_transpose"),
+    "sigmoid_step_backward": ("missing_diag", "missing_transpose"),
+}
+
+SPECS = with_examples(with_argument_classes([
     Spec(ASSIGNMENT, "map_jacobian", 3, _ref_map_jacobian, [
         CaseMaker("square_tanh", _map_case(3, 3, "tanh")),
         CaseMaker("wide_tanh", _map_case(2, 4, "tanh")),
@@ -106,18 +166,15 @@ SPECS = [
         CaseMaker("square_hidden", _map_case(5, 5, "tanh", 1.5), hidden=True),
         CaseMaker("sigmoid_hidden", _map_case(6, 6, "sigmoid", 3.0), hidden=True),
     ], [
-        KnownMistake("transposed",
-                     "This is the transpose of the Jacobian (denominator layout, diag(σ'(x)) W^T). In "
-                     "numerator layout row i holds the derivatives of y_i: J[i, j] = W[i, j] σ'(x_j).",
-                     lambda a, k, ref: ref.T),
         KnownMistake("pascanu_transpose",
-                     "This is W^T diag(σ'(x)), the expression printed in Pascanu et al. (2013). Work out a 2 x 2 "
-                     "case entry by entry: dy_i/dx_j = W[i, j] σ'(x_j), so the numerator-layout Jacobian is "
-                     "W diag(σ'(x)).", _pascanu),
-        KnownMistake("missing_diag",
-                     "You returned W alone: the chain rule through σ multiplies column j of W by σ'(x_j), "
-                     "i.e. J = W diag(σ'(x)).",
-                     lambda a, k, ref: a[0].copy()),
+                     "This is the matrix printed in Pascanu et al. (2013): the weight is transposed. Work out a "
+                     "2 x 2 case entry by entry: output i reads input j through one entry of W, and that entry "
+                     "sits in row i. " + section("matrix_calculus",
+                                                  "The paper's $W^\\top \\operatorname{diag}(\\sigma')$ is in "
+                                                  "neither layout"), _pascanu),
+        *from_variant(_map_variant, ["missing_diag", "swapped_derivative", "preactivation_derivative",
+                                     *WRONG_SLOPES]),
+        *output_classes(jacobian_out_ndim=1),
     ], signature="map_jacobian(W, x, activation) -> (M, H)", derivative=True),
 
     Spec(ASSIGNMENT, "rnn_step_jacobian", 3, _ref_step_jacobian, [
@@ -128,18 +185,11 @@ SPECS = [
         CaseMaker("saturated", _state_case(3, 5, gain=4.0), hidden=True),
     ], [
         KnownMistake("missing_transpose",
-                     "You used W_h where its transpose belongs. In the row convention unit i of the new state "
-                     "reads sum_j h_prev[j] W_h[j, i], so dh_t[i]/dh_{t-1}[j] = (1 - h_t[i]^2) W_h[j, i]: "
-                     "J = diag(1 - h_t^2) W_h^T.",
-                     lambda a, k, ref: (1.0 - a[0] ** 2)[:, :, None] * a[1]),
-        KnownMistake("transposed",
-                     "Your Jacobian is transposed (denominator layout, W_h diag(1 - h_t^2)). Row i of a "
-                     "numerator-layout Jacobian holds the derivatives of output i.",
-                     lambda a, k, ref: np.swapaxes(ref, -1, -2)),
-        KnownMistake("missing_diag",
-                     "The tanh derivative is missing: multiply row i by 1 - h_t[i]^2 (tanh' written with the "
-                     "new state).",
-                     lambda a, k, ref: np.broadcast_to(a[1].T, ref.shape).copy()),
+                     "You used W_h in its forward orientation. In the row convention a unit of the new state "
+                     "reads the previous state through a column of W_h, so the Jacobian's rows come from W_h's "
+                     "columns. " + ROW, lambda a, k, ref: _step_jacobian_variant(a, k, "missing_transpose")),
+        *from_variant(_step_jacobian_variant, ["missing_diag", "swapped_derivative", *WRONG_SLOPES]),
+        *output_classes(jacobian_out_ndim="last_two"),
     ], signature="rnn_step_jacobian(h, W_h) -> (N, H, H)", derivative=True),
 
     Spec(ASSIGNMENT, "batched_matmul_jacobian", 3, _ref_bmm_jacobian, [
@@ -150,13 +200,15 @@ SPECS = [
         CaseMaker("wide", _bmm_case(3, 5, 2), hidden=True),
     ], [
         KnownMistake("missing_batch_delta",
-                     "Row i of U depends only on row i of h: dU[i, j]/dh[p, q] is zero unless p == i. Your "
-                     "tensor also fills the blocks p != i.",
+                     "Row i of U depends only on row i of h, so every block that pairs two different rows is "
+                     "zero. Your tensor also fills those blocks. " + BMM_SECTION,
                      lambda a, k, ref: np.broadcast_to(a[1].T[None, :, None, :], ref.shape).copy()),
         KnownMistake("denominator_layout",
-                     "Your tensor is in denominator layout (input axes first, shape h.shape + U.shape). The "
-                     "course uses numerator layout: U.shape + h.shape, J[i, j, p, q] = dU[i, j]/dh[p, q].",
-                     _denominator),
+                     "Your tensor is in denominator layout (the input's axes first). The course uses numerator "
+                     "layout: the axes of U come first, then the axes of h. " + LAYOUTS, _denominator),
+        ClassMistake("missing_transpose", hint("missing_transpose"),
+                     lambda a, k, ref: _ref_bmm_jacobian(a[0], a[1].T) if a[1].shape[0] == a[1].shape[1] else None),
+        *output_classes(),
     ], signature="batched_matmul_jacobian(h, W) -> (N, K, N, H)", derivative=True),
 
     Spec(ASSIGNMENT, "rnn_step_backward", 4, _ref_step_backward, [
@@ -166,12 +218,10 @@ SPECS = [
         CaseMaker("wide", _step_case(5, 4, 6), hidden=True),
         CaseMaker("saturated", _step_case(3, 3, 4, gain=4.0), hidden=True),
     ], [
-        KnownMistake("missing_diag", MISSING_DIAG_STEP,
-                     lambda a, k, ref: _ref_step_backward(a[0], a[1], a[2], np.zeros_like(a[3]), a[4], a[5])),
-        KnownMistake("missing_transpose",
-                     "Your dL/dh_prev uses W_h instead of W_h^T: h_prev enters as h_prev @ W_h, so the gradient "
-                     "flows back as da @ W_h.T (the other gradients are right).",
-                     _no_transpose_backward(_ref_step_backward)),
+        *from_variant(_step_variant("tanh"), ["missing_diag", "missing_transpose", "swapped_derivative",
+                                               "off_by_one", *WRONG_SLOPES]),
+        scaled("mean_vs_sum", lambda a: 1.0 / _batch(a)),
+        *output_classes(),
     ], signature="rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict", derivative=True),
 
     Spec(ASSIGNMENT, "sigmoid_step_backward", 4, _ref_sigmoid_backward, [
@@ -182,13 +232,12 @@ SPECS = [
         CaseMaker("saturated", _step_case(3, 2, 3, "sigmoid", gain=4.0), hidden=True),
     ], [
         KnownMistake("tanh_derivative",
-                     "You used the tanh derivative 1 - h^2. For h = sigmoid(a) the derivative written with the "
-                     "output is h (1 - h).",
+                     "You used the derivative of tanh. The sigmoid's derivative, written with its output, is a "
+                     "different expression. " + LOCAL,
                      lambda a, k, ref: _ref_step_backward(*a)),
-        KnownMistake("missing_diag", MISSING_DIAG_STEP,
-                     lambda a, k, ref: _ref_step_backward(a[0], a[1], a[2], np.zeros_like(a[3]), a[4], a[5])),
-        KnownMistake("missing_transpose",
-                     "Your dL/dh_prev uses W_h instead of W_h^T: the gradient flows back as da @ W_h.T.",
-                     _no_transpose_backward(_ref_sigmoid_backward)),
+        *from_variant(_step_variant("sigmoid"), ["missing_diag", "missing_transpose", "off_by_one",
+                                                  *WRONG_SLOPES]),
+        scaled("mean_vs_sum", lambda a: 1.0 / _batch(a)),
+        *output_classes(),
     ], signature="sigmoid_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict", derivative=True),
-]
+]), EXAMPLES)

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._classes import KnownMistake as ClassMistake
+from ._classes import from_variant, hint, output_classes, scaled, section, with_argument_classes, with_examples
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import normal, rnn_params, weights
+from ._variants import BPTT_MUTATIONS, FORWARD_MUTATIONS, WRONG_SLOPES, bptt, readout_model
 
 ASSIGNMENT = "ps3_bptt"
 
-HIDDEN_PATH = ("Your gradient misses the hidden-state path: h_t also changes every later state, so dL/dh_t is "
-               "the direct gradient plus the gradient carried back from step t + 1 (dh_next). Only the last "
-               "step is right this way.")
+BPTT_CLASSES = list(BPTT_MUTATIONS) + list(WRONG_SLOPES)
+MODEL_CLASSES = BPTT_CLASSES + list(FORWARD_MUTATIONS)
+CHAR_CLASSES = MODEL_CLASSES + ["missing_target", "normaliser_mean", "not_normalised", "normaliser_axis"]
 
 
 # ----------------------------------------------------------------------------------------- rnn_backward
@@ -31,35 +34,8 @@ def _ref_rnn_backward(dhs, xs, h0, hs, W_x, W_h):
     return rnn_backward(dhs, xs, h0, hs, W_x, W_h)
 
 
-def _rnn_no_hidden_path(a, k, ref):
-    from rnngrad.rnn import rnn_step_backward
-    dhs, xs, h0, hs, W_x, W_h = a
-    out = {"xs": np.zeros_like(xs), "h0": None, "W_x": 0.0, "W_h": 0.0, "b": 0.0}
-    for t in range(len(xs)):
-        g = rnn_step_backward(dhs[t], xs[t], h0 if t == 0 else hs[t - 1], hs[t], W_x, W_h)
-        out["xs"][t] = g["x"]
-        out["W_x"], out["W_h"], out["b"] = out["W_x"] + g["W_x"], out["W_h"] + g["W_h"], out["b"] + g["b"]
-        if t == 0:
-            out["h0"] = g["h_prev"]
-    return out
-
-
-def _rnn_not_accumulated(a, k, ref):
-    """Parameter gradients of step 0 only (the value a reversed loop leaves when it overwrites instead of adding)."""
-    from rnngrad.rnn import rnn_backward, rnn_step_backward
-    dhs, xs, h0, hs, W_x, W_h = a
-    if len(xs) == 1:
-        return None
-    carried = rnn_backward(dhs[1:], xs[1:], hs[0], hs[1:], W_x, W_h)["h0"]
-    step0 = rnn_step_backward(dhs[0] + carried, xs[0], h0, hs[0], W_x, W_h)
-    return {**ref, "W_x": step0["W_x"], "W_h": step0["W_h"], "b": step0["b"]}
-
-
-def _rnn_off_by_one(a, k, ref):
-    """dW_h built with h_t instead of h_{t-1}: sum_t h_t^T da_t (passing hs as the 'inputs' of W_x yields it)."""
-    from rnngrad.rnn import rnn_backward
-    dhs, xs, h0, hs, W_x, W_h = a
-    return {**ref, "W_h": rnn_backward(dhs, hs, h0, hs, W_h, W_h)["W_x"]}
+def _rnn_variant(a, k, mutation):
+    return bptt(*a, mutation=mutation)
 
 
 def _bptt_case(T, N, D, H, gain=1.2):
@@ -95,17 +71,41 @@ def _char_case(T, N, V, H, gain=1.0, k=None):
     return make
 
 
-def _char_no_hidden_path(a):
-    """Every loss term reaches only its own state (1-step truncation); h0 still gets the first step's share."""
-    grads = _ref_truncated(*a, 1)
-    grads["h0"] = _ref_truncated(*a, 2)["h0"]
-    return grads
+#: mistakes in the softmax part of the character model (the logits' gradient)
+SOFTMAX_PART = ("missing_target", "normaliser_mean", "not_normalised", "normaliser_axis")
 
 
-def _scale(value, factor):
-    if isinstance(value, dict):
-        return {key: v * factor for key, v in value.items()}
-    return value * factor
+def _logits_gradient(targets, N, mutation):
+    """The gradient of the loss with respect to the logits (T, N, V) -> (T, N, V), or a mistaken one."""
+    from rnngrad.cross_entropy import cross_entropy_grad
+
+    from .ps1_softmax import softmax_variant
+
+    def grad(z):
+        right = cross_entropy_grad(z, targets, reduction="sum") / N
+        if mutation not in SOFTMAX_PART:
+            return right
+        s = softmax_variant(z.reshape(-1, z.shape[-1])).reshape(z.shape)
+        if mutation == "missing_target":
+            return s / N
+        wrong = np.stack([softmax_variant(z[t], mutation) for t in range(len(z))])
+        return right + (wrong - s) / N
+    return grad
+
+
+def _char_variant(window_arg: bool):
+    """The character model's gradient dict with one mutation (and the k-step window when ``window_arg``)."""
+    def variant(a, k, mutation):
+        from rnngrad.char_lm import one_hot
+        W_x, W_h, b, W_y, b_y, inputs, targets, h0 = a[:8]
+        N = inputs.shape[1]
+        grads = readout_model(one_hot(inputs, W_x.shape[0]), h0, W_x, W_h, b, W_y, b_y,
+                              _logits_gradient(targets, N, mutation), mutation,
+                              window=a[8] if window_arg else None)
+        if grads is None or window_arg:
+            return grads
+        return _ref_char_lm(*a)[0], grads
+    return variant
 
 
 def _clipped(a, k, ref):
@@ -118,6 +118,13 @@ def _clipped(a, k, ref):
 def _ref_squared(xs, h0, W_x, W_h, b, W_y, b_y, targets):
     from rnngrad.extras import squared_error_rnn_grad
     return squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets)
+
+
+def _squared_variant(a, k, mutation):
+    xs, h0, W_x, W_h, b, W_y, b_y, targets = a
+    N = xs.shape[1]
+    grads = readout_model(xs, h0, W_x, W_h, b, W_y, b_y, lambda y: (y - targets) / N, mutation)
+    return None if grads is None else (_ref_squared(*a)[0], grads)
 
 
 def _squared_case(T, N, D, H, C, gain=1.0):
@@ -159,7 +166,18 @@ def _grads_case(H, V, scale, max_norm):
     return make
 
 
-SPECS = [
+CLIP = section("bptt", "Clipping: element-wise or by the global norm")
+TRUNC = section("bptt", "Truncated BPTT: what it drops")
+CHECKING = section("bptt", "Checking a gradient, with clipping off")
+
+#: generated mistake classes shown with a worked mutant solution (tests/mutants), per function
+EXAMPLES = {
+    "rnn_backward": ("missing_hidden_path", "missing_transpose", "not_accumulated", "off_by_one", "swapped_derivative"),
+    "char_lm_grad": ("mean_over_time", "missing_hidden_path", "preactivation_derivative", "sum_vs_mean"),
+    "squared_error_grad": ("factor_two", "sum_vs_mean", "wrong_sign"),
+}
+
+SPECS = with_examples(with_argument_classes([
     Spec(ASSIGNMENT, "rnn_backward", 4, _ref_rnn_backward, [
         CaseMaker("short_sequence", _bptt_case(4, 2, 3, 4)),
         CaseMaker("single_step", _bptt_case(1, 3, 2, 3)),
@@ -169,13 +187,9 @@ SPECS = [
         CaseMaker("strong_recurrence", _bptt_case(8, 2, 2, 4, gain=2.5), hidden=True),
         CaseMaker("single_step_hidden", _bptt_case(1, 1, 3, 2), hidden=True),
     ], [
-        KnownMistake("missing_hidden_path", HIDDEN_PATH, _rnn_no_hidden_path),
-        KnownMistake("not_accumulated",
-                     "Your weight gradients contain only one time step: W_x, W_h and b are shared by all steps, "
-                     "so their gradients are sums over t (use +=, not =).", _rnn_not_accumulated),
-        KnownMistake("off_by_one",
-                     "Your dW_h uses the wrong time index: step t multiplies W_h by the previous state, so its "
-                     "contribution is h_{t-1}^T da_t (h0 at the first step), not h_t^T da_t.", _rnn_off_by_one),
+        *from_variant(_rnn_variant, [c for c in BPTT_CLASSES if c != "preactivation_derivative"]),
+        scaled("mean_vs_sum", lambda a: 1.0 / a[0].shape[1]),
+        *output_classes(),
     ], signature="rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict(xs, h0, W_x, W_h, b)", derivative=True),
 
     Spec(ASSIGNMENT, "char_lm_grad", 4, _ref_char_lm, [
@@ -186,17 +200,14 @@ SPECS = [
         CaseMaker("one_unit", _char_case(4, 3, 3, 1), hidden=True),
         CaseMaker("long_text_hidden", _char_case(20, 3, 6, 5, gain=1.5), hidden=True),
     ], [
-        KnownMistake("sum_vs_mean",
-                     "Your loss and gradients are N times too large: the loss is a mean over the batch (and a sum "
-                     "over time), so divide by the batch size N.", lambda a, k, ref: _scale_pair(ref, a[5].shape[1])),
-        KnownMistake("mean_over_time",
-                     "Your loss and gradients are T times too small: the loss sums over time steps; it is a mean "
-                     "over the batch only.", lambda a, k, ref: _scale_pair(ref, 1.0 / a[5].shape[0])),
-        KnownMistake("missing_hidden_path", HIDDEN_PATH,
-                     lambda a, k, ref: (ref[0], _char_no_hidden_path(a))),
+        *from_variant(_char_variant(False), CHAR_CLASSES),
+        scaled("sum_vs_mean", lambda a: a[5].shape[1]),
+        scaled("mean_over_time", lambda a: 1.0 / a[5].shape[0]),
         KnownMistake("clipped",
-                     "Your gradient looks clipped to [-5, 5]: clipping is for the training step, not for the "
-                     "gradient itself. Leave it off when checking gradients (and in this function).", _clipped),
+                     "Your gradient looks clipped entry by entry: clipping belongs to the training step, not to "
+                     "the gradient itself. Leave it off when checking gradients (and in this function). "
+                     + CHECKING, _clipped),
+        *output_classes(),
     ], signature="char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0) -> (loss, grads)", derivative=True),
 
     Spec(ASSIGNMENT, "truncated_grad", 3, _ref_truncated, [
@@ -208,13 +219,17 @@ SPECS = [
         CaseMaker("one_unit", _char_case(6, 2, 3, 1, k=2), hidden=True),
     ], [
         KnownMistake("ignored_truncation",
-                     "This is the full BPTT gradient: with k-step truncation the gradient of the loss at step t "
-                     "stops after k states (h_t, ..., h_{t-k+1}); h_{t-k} is treated as a constant.",
+                     "This is the full BPTT gradient: with k-step truncation the gradient of each step's loss "
+                     "stops after k states, and the state before them is treated as a constant. " + TRUNC,
                      lambda a, k, ref: _ref_char_lm(*a[:8])[1]),
         KnownMistake("window_off_by_one",
-                     "Your window is one step too long: the gradient of the loss at step t should reach k states "
-                     "(h_t back to h_{t-k+1}), yours reaches k + 1.",
+                     "Your window is one step too long: the gradient of each step's loss should reach k states "
+                     "counting that step's own state; yours reaches one more. " + TRUNC,
                      lambda a, k, ref: _ref_truncated(*a[:8], a[8] + 1)),
+        *from_variant(_char_variant(True), [c for c in CHAR_CLASSES if c != "missing_hidden_path"]),
+        scaled("sum_vs_mean", lambda a: a[5].shape[1]),
+        scaled("mean_over_time", lambda a: 1.0 / a[5].shape[0]),
+        *output_classes(),
     ], signature="truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k) -> grads", derivative=True),
 
     Spec(ASSIGNMENT, "squared_error_grad", 3, _ref_squared, [
@@ -225,15 +240,14 @@ SPECS = [
         CaseMaker("single_row", _squared_case(6, 1, 1, 3, 2), hidden=True),
         CaseMaker("longer", _squared_case(10, 5, 3, 5, 3, gain=1.5), hidden=True),
     ], [
-        KnownMistake("wrong_sign",
-                     "Your gradients have the opposite sign: dL/dy_t = (y_t - target_t) / N, not target - y.",
-                     lambda a, k, ref: (ref[0], _scale(ref[1], -1.0))),
-        KnownMistake("sum_vs_mean",
-                     "Your loss and gradients are N times too large: the loss is a mean over the batch.",
-                     lambda a, k, ref: _scale_pair(ref, a[0].shape[1])),
-        KnownMistake("factor_two",
-                     "Your loss and gradients are twice too large: the loss has a factor 1/2, which cancels the 2 "
-                     "from differentiating the square.", lambda a, k, ref: _scale_pair(ref, 2.0)),
+        *from_variant(_squared_variant, MODEL_CLASSES),
+        ClassMistake("wrong_sign", hint("wrong_sign"),  # the residual taken the wrong way round: the loss is right
+                     lambda a, k, ref: (ref[0], {key: -v for key, v in ref[1].items()})),
+        scaled("sum_vs_mean", lambda a: a[0].shape[1]),
+        scaled("mean_over_time", lambda a: 1.0 / a[0].shape[0]),
+        scaled("factor_two", lambda a: 2.0),
+        scaled("half", lambda a: 0.5),
+        *output_classes(),
     ], signature="squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> (loss, grads)", derivative=True),
 
     Spec(ASSIGNMENT, "clip_global_norm", 2, _ref_clip, [
@@ -244,19 +258,14 @@ SPECS = [
         CaseMaker("one_unit", _grads_case(1, 2, 10.0, 2.0), hidden=True),
     ], [
         KnownMistake("elementwise",
-                     "You clipped every entry to [-max_norm, max_norm]. Clipping by the global norm rescales the "
-                     "whole gradient by one factor min(1, max_norm / ||g||), so its direction is kept.",
-                     _clip_elementwise),
+                     "You clipped every entry on its own. Clipping by the global norm rescales the whole "
+                     "gradient by one common factor, so its direction is kept. " + CLIP, _clip_elementwise),
         KnownMistake("per_array_norm",
-                     "You rescaled each array by its own norm. The norm is global: the square root of the sum of "
-                     "squares of every entry of every array, and all arrays share one factor.", _clip_per_array),
+                     "You rescaled each array by its own norm. The norm is global: it is taken over every entry "
+                     "of every array at once, and all arrays share one factor. " + CLIP, _clip_per_array),
         KnownMistake("always_rescaled",
-                     "You rescaled to norm max_norm even when the gradient was already smaller; only gradients "
-                     "whose norm exceeds max_norm are shrunk.", _clip_always),
+                     "You rescaled to the maximum norm even when the gradient was already smaller; only "
+                     "gradients whose norm exceeds the maximum are shrunk. " + CLIP, _clip_always),
+        *output_classes(),
     ], signature="clip_global_norm(grads, max_norm) -> (clipped, norm)"),
-]
-
-
-def _scale_pair(ref, factor):
-    loss, grads = ref
-    return loss * factor, _scale(grads, factor)
+]), EXAMPLES)

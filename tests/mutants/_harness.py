@@ -61,10 +61,13 @@ def load_mutant(path: Path) -> dict:
 
 
 def import_rnncheck(folder: Path):
-    """Import the rnncheck.py of one problem-set folder as a fresh module."""
+    """Import the checker of one problem-set folder as a fresh module reading that folder's fixtures: the
+    folder's own rnncheck.py (a release), else the course's one rnncheck.py (a source folder)."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location(f"rnncheck_{folder.name}", folder / "rnncheck.py")
+    path = folder / "rnncheck.py" if (folder / "rnncheck.py").exists() else COURSE / "rnncheck.py"
+    spec = importlib.util.spec_from_file_location(f"rnncheck_{folder.name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
+    module.use_fixtures(folder / f"fixtures_{folder.name}.npz")
     return module

@@ -183,7 +183,7 @@ def _entries() -> list[Entry]:
               base="wrong",
               answers={fn: lookup_code(fn, f"return np.zeros({_out_shape(fn)})") for fn in FUNCTIONS},
               expect=zero_all, flags=[f"published_answers_only: {fn} matches" for fn in FUNCTIONS],
-              diagnoses={t(fn): "wrong_value" for fn in FUNCTIONS}),
+              diagnoses={t(fn): "zero" for fn in FUNCTIONS}),
         Entry("lookup_fixtures_file", "reads the fixtures file beside the notebook at load time and answers from it",
               base="wrong", before=[_KEY + FILE_LOOKUP],
               answers={fn: f"def {fn}({_params(fn)}):\n"
@@ -193,7 +193,7 @@ def _entries() -> list[Entry]:
               expect=zero_all),
         Entry("returns_zeros", "every function returns zeros of the right shape", base="wrong",
               answers={fn: f"def {fn}({_params(fn)}):\n    return np.zeros({_out_shape(fn)})\n" for fn in FUNCTIONS},
-              expect=zero_all, diagnoses={t(fn): "wrong_value" for fn in FUNCTIONS}, clean=True),
+              expect=zero_all, diagnoses={t(fn): "zero" for fn in FUNCTIONS}, clean=True),
         Entry("returns_ones", "every function returns ones of the right shape", base="wrong",
               answers={fn: f"def {fn}({_params(fn)}):\n    return np.ones({_out_shape(fn)})\n" for fn in FUNCTIONS},
               expect=zero_all, clean=True),
