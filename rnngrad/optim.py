@@ -82,7 +82,7 @@ def adagrad_update(params, grads, memory, lr,
         params: dict of float arrays of any shapes.
         grads: dict with the same keys and shapes.
         memory: dict with the same keys and shapes: the running sums of
-            squared gradients (zeros before the first step).
+            squared gradients (zeros before the first step; never negative).
         lr: learning rate > 0.
         eps: small positive number that keeps the division finite.
 
@@ -104,6 +104,11 @@ def adagrad_update(params, grads, memory, lr,
     params = _float_dict("params", params, dims, like=params)
     grads = _float_dict("grads", grads, dims, like=params)
     memory = _float_dict("memory", memory, dims, like=params)
+    for key, m in memory.items():
+        if (m < 0).any():
+            raise RnngradInputError(
+                f"memory[{key!r}]: expected running sums of squared gradients (every entry >= 0), got "
+                f"{m.min():.3g}: a negative memory makes the step's square root NaN")
     new_memory = {k: memory[k] + grads[k] * grads[k] for k in params}
     new_params = {k: params[k]
                   - lr * grads[k] / np.sqrt(new_memory[k] + eps)

@@ -186,6 +186,12 @@ def test_adagrad_rejects_mismatched_dicts():
         adagrad_update(p, p, p, 0.0)
 
 
+def test_adagrad_refuses_a_negative_memory_rather_than_returning_nan():
+    p = {"w": np.ones(2)}
+    with pytest.raises(RnngradInputError, match=r"^memory\['w'\]: expected .*>= 0.*got -3"):
+        adagrad_update(p, {"w": np.zeros(2)}, {"w": np.array([1.0, -3.0])}, 0.1)
+
+
 # --- training and sampling -------------------------------------------------------------------
 
 TEXT = "the cat sat on the mat. the rat sat on the hat. " * 4
