@@ -191,11 +191,26 @@ class Dims:
         return arr
 
 
+#: names other libraries use for a choice rnngrad spells differently (Keras's "linear", scikit-learn's "logistic")
+OTHER_NAMES = {"linear": "identity", "logistic": "sigmoid", "expit": "sigmoid"}
+
+
 def check_choice(name: str, value, choices: Iterable) -> None:
-    """Raise a named error unless ``value`` is one of ``choices``."""
+    """Raise a named error unless ``value`` is one of ``choices``; a name another library uses for one of them
+    (:data:`OTHER_NAMES`) is pointed to rnngrad's.
+
+    Example:
+        >>> check_choice("activation", "linear", ("tanh", "identity"))
+        Traceback (most recent call last):
+        ...
+        rnngrad._validate.RnngradInputError: activation: expected one of 'tanh', 'identity', got 'linear' (rnngrad calls it 'identity')
+    """
     choices = tuple(choices)
     if value not in choices:
-        raise RnngradInputError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+        hint = ""
+        if isinstance(value, str) and OTHER_NAMES.get(value.lower()) in choices:
+            hint = f" (rnngrad calls it {OTHER_NAMES[value.lower()]!r})"
+        raise RnngradInputError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}{hint}")
 
 
 def positive_number(name: str, value, *, allow_inf: bool = False) -> float:

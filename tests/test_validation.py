@@ -61,6 +61,10 @@ CASES = {
                           "None"),
     "ce all masked": (lambda: cross_entropy(Z, Y, mask=np.zeros(2, dtype=bool)), RnngradInputError, "mask",
                       "reduction='sum'"),
+    "keras linear": (lambda: activation("linear", np.ones(2)), RnngradInputError, "name",
+                     r"got 'linear' \(rnngrad calls it 'identity'\)"),
+    "logistic": (lambda: activation_derivative("logistic", np.ones(2)), RnngradInputError, "name",
+                 "calls it 'sigmoid'"),
     # layout
     "denominator ints": (lambda: to_denominator_layout(np.zeros((2, 2), dtype=int)), DTypeError, "J", "int"),
     "denominator odd": (lambda: to_denominator_layout(np.zeros((2, 2, 2))), ShapeError, "J", "out_ndim"),
