@@ -207,9 +207,8 @@ def check_choice(name: str, value, choices: Iterable) -> None:
     """
     choices = tuple(choices)
     if value not in choices:
-        hint = ""
-        if isinstance(value, str) and OTHER_NAMES.get(value.lower()) in choices:
-            hint = f" (rnngrad calls it {OTHER_NAMES[value.lower()]!r})"
+        other = OTHER_NAMES.get(value.lower()) if isinstance(value, str) else None
+        hint = f" (rnngrad calls it {other!r})" if other is not None and other in choices else ""
         raise RnngradInputError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}{hint}")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._sequences import checked_sequence, checked_state
 from ._validate import Dims, RnngradInputError, positive_int
 
 __all__ = ["rnn_step_forward", "rnn_forward", "rnn_step_backward", "rnn_backward", "init_rnn_params"]
@@ -79,7 +80,7 @@ def rnn_forward(xs, h0, W_x, W_h, b) -> np.ndarray:
     """
     dims = Dims()
     xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
+    h0 = checked_state(Dims.float_array, dims, "h0", h0, "xs", xs)
     W_x = dims.float_array("W_x", W_x, ("D", "H"))
     W_h = dims.float_array("W_h", W_h, ("H", "H"))
     b = dims.float_array("b", b, ("H",))
@@ -214,7 +215,7 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict:
     """
     dims = Dims()
     dhs = dims.float_array("dhs", dhs, ("T", "N", "H"))
-    xs = dims.float_array("xs", xs, ("T", "N", "D"))
+    xs = checked_sequence(Dims.float_array, dims, "xs", xs, ("T", "N", "D"))
     h0 = dims.float_array("h0", h0, ("N", "H"))
     hs = dims.float_array("hs", hs, ("T", "N", "H"))
     W_x = dims.float_array("W_x", W_x, ("D", "H"))

@@ -132,6 +132,19 @@ def test_bad_inputs_name_the_argument():
         rnn_step_backward(p["dhs"][0], p["xs"][0], p["h0"], hs[0][:, :3], p["W_x"], p["W_h"])
 
 
+def test_a_batch_major_sequence_is_blamed_on_xs_not_h0():
+    p = make_rnn(0, 3, 2, 3, 4)          # T=3, N=2
+    batch_major = p["xs"].transpose(1, 0, 2)
+    with pytest.raises(ShapeError, match=r"^xs: expected a time-major sequence .*batch-major"):
+        rnn_forward(batch_major, p["h0"], p["W_x"], p["W_h"], p["b"])
+    hs = rnn_forward(p["xs"], p["h0"], p["W_x"], p["W_h"], p["b"])
+    with pytest.raises(ShapeError, match=r"^xs: expected a time-major sequence .*batch-major"):
+        rnn_backward(p["dhs"], batch_major, p["h0"], hs, p["W_x"], p["W_h"])
+    # an h0 with the wrong number of rows (xs time-major) is still blamed on h0
+    with pytest.raises(ShapeError, match=r"^h0: "):
+        rnn_forward(p["xs"], p["h0"][:1], p["W_x"], p["W_h"], p["b"])
+
+
 @given(D=dims(1, 5), H=dims(1, 5), C=st.none() | dims(1, 5), seed=st.integers(0, 1000))
 def test_init_rnn_params_shapes_and_determinism(D, H, C, seed):
     p = init_rnn_params(D, H, C=C, seed=seed)
