@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "mutants"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import mutation_audit  # noqa: E402
 from _harness import GRADING_SEED, call  # noqa: E402
+from mutation_ops import mutants  # noqa: E402
 
 from autograder import compare
 from autograder.specs import spec_for
 from autograder.specs._core import normalize
 from autograder.specs import ps1_softmax, ps3_bptt, ps5_sequence_slope
+from autograder.specs._jacobian_variants import leaky, two_state
 
 VARIANTS = [
     ("ps3_bptt", "rnn_backward", ps3_bptt._rnn_variant),
@@ -27,10 +31,14 @@ VARIANTS = [
     ("ps1_softmax", "softmax_vjp", ps1_softmax._from_softmax("vjp")),
     ("ps1_softmax", "cross_entropy_grad", ps1_softmax._from_softmax("ce")),
     ("ps1_softmax", "smoothed_cross_entropy_grad", ps1_softmax._from_softmax("smoothed")),
+    ("ps1_softmax", "softmax_jacobian", ps1_softmax._term_variant("jacobian")),
+    ("ps1_softmax", "softmax_vjp", ps1_softmax._term_variant("vjp")),
+    ("ps4_hidden_jacobians", "leaky_step_jacobians", lambda a, k, m: leaky(*a, mutation=m)),
+    ("ps4_hidden_jacobians", "two_state_state_jacobian", lambda a, k, m: two_state(*a, mutation=m)),
 ]
 
 
-@pytest.mark.parametrize("assignment,function,variant", VARIANTS, ids=[v[1] for v in VARIANTS])
+@pytest.mark.parametrize("assignment,function,variant", VARIANTS, ids=[f"{v[1]}-{i}" for i, v in enumerate(VARIANTS)])
 def test_a_variant_without_mutation_is_the_reference(assignment, function, variant):
     """A mistaken variant differs from the reference by its mutation only."""
     spec = spec_for(assignment, function)
@@ -124,3 +132,42 @@ def test_hidden_case_message_is_rebuilt_from_the_diagnosis():
     assert "not_accumulated@W_h" in table and "missing_transpose|not_accumulated" in table
     assert table["not_accumulated@W_h"].startswith("output['W_h']: ")
     assert "no_such_mistake@W_h" not in table and table.get("no_such_mistake") is None
+
+
+#: single mechanical mistakes in the worked solutions (operator, start of the site) and the class that names
+#: them on every case where they are wrong
+NAMED_MUTANTS = [
+    ("ps4_hidden_jacobians", "leaky_step_jacobians", "time_shift", "hs[t]", 0, "slope_at_wrong_point"),
+    ("ps4_hidden_jacobians", "leaky_step_jacobians", "swap_operands", "alpha * np.diag", 0, "slope_wrong_side"),
+    ("ps4_hidden_jacobians", "leaky_step_jacobians", "loop", "range(N)", 0, "loop_short"),
+    ("ps4_hidden_jacobians", "two_state_state_jacobian", "flip_sign", "A - np.eye(H)", 0, "block_sign"),
+    ("ps4_hidden_jacobians", "two_state_state_jacobian", "swap_derivative", "1.0 - s", 0, "swapped_derivative"),
+    ("ps4_hidden_jacobians", "jacobian_products", "time_shift", "J[k]", 0, "shifted_index"),
+    ("ps2_layout_cell", "rnn_step_backward", "drop_factor", "dh * (1.0 - h * h)", 1, "missing_upstream"),
+    ("ps2_layout_cell", "sigmoid_step_backward", "swap_operands", "np.einsum('nk,nh->kh'", 0, "transposed_gradient"),
+    ("ps1_softmax", "softmax_vjp", "reduction", "(v * s).sum", 0, "wrong_shared_term"),
+    ("ps1_softmax", "cross_entropy_grad", "overwrite", "p[np.arange(N), labels]", 0, "target_overwritten"),
+    ("ps3_bptt", "char_lm_grad", "drop_term", "hs[t + 1] @ W_y + b_y", 0, "forward_logits"),
+    ("ps3_bptt", "squared_error_grad", "drop_term", "hs @ W_y + b_y - targets", 0, "missing_target_term"),
+]
+
+
+def _mutant(assignment, function, operator, site, index):
+    """The answer code of a set and the ``index``-th mutant of one operator at a site starting with ``site``."""
+    code, sources = mutation_audit.function_sources(assignment)
+    found = [m for m in mutants(sources[function]) if m.operator == operator and m.site.startswith(site)]
+    return code, found[index]
+
+
+@pytest.mark.parametrize("assignment,function,operator,site,index,class_id", NAMED_MUTANTS,
+                         ids=[f"{m[1]}-{m[2]}-{m[5]}" for m in NAMED_MUTANTS])
+def test_a_single_mechanical_mistake_is_named_by_its_class(assignment, function, operator, site, index, class_id):
+    """Every case the mutant gets wrong names the class (alone, or with others that fit equally well)."""
+    code, mutant = _mutant(assignment, function, operator, site, index)
+    spec = spec_for(assignment, function)
+    results = mutation_audit.grade_mutant(spec, code, mutant.source, spec.cases(GRADING_SEED))
+    failed = [r for r in results if not r.passed]
+    assert failed, "the mutant passes every case"
+    for r in failed:
+        ids = {d for part in r.diagnosis.split("+") for d in part.partition("@")[0].split("|")}
+        assert class_id in ids, (r.case, r.diagnosis)

@@ -22,19 +22,22 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["WRONG_SLOPES", "slope_ratio", "BPTT_MUTATIONS", "TANGENT_MUTATIONS", "FORWARD_MUTATIONS",
-           "OTHER_ACTIVATION", "bptt", "states", "tangents", "readout_model"]
+           "READOUT_MUTATIONS", "OTHER_ACTIVATION", "bptt", "states", "tangents", "readout_model"]
 
 #: the mutations :func:`bptt` knows
 BPTT_MUTATIONS = ("missing_transpose", "not_accumulated", "off_by_one", "off_by_one_after_first",
                   "preactivation_derivative", "swapped_derivative", "missing_diag", "missing_hidden_path",
                   "wrong_direction", "missing_step", "carry_without_weight", "derivative_time_shift",
-                  "derivative_previous_state")
+                  "derivative_previous_state", "input_time_shift", "previous_state_shift", "missing_upstream")
 #: the mutations :func:`tangents` knows
 TANGENT_MUTATIONS = ("missing_transpose", "off_by_one", "preactivation_derivative", "swapped_derivative",
                      "missing_diag", "missing_hidden_path", "missing_step", "carry_without_weight")
 #: mistakes of the forward pass that a derivative is built on (the states are not the model's)
 FORWARD_MUTATIONS = ("forward_no_bias", "forward_no_input", "forward_no_recurrence", "forward_transposed",
-                     "forward_unweighted_recurrence")
+                     "forward_unweighted_recurrence", "forward_input_shift", "forward_bias_only")
+#: mistakes of a read-out model's output layer: the logits its derivative is built on, or the step they are read at
+READOUT_MUTATIONS = ("logits_no_bias", "logits_no_state", "negated_logits", "logits_column_shift",
+                     "logits_time_shift", "readout_previous_state")
 #: slopes written wrong, each a simple function of the activation's output h (``d`` is the right slope)
 WRONG_SLOPES = {
     "slope:negated": lambda h, d: -d,
@@ -96,7 +99,11 @@ def bptt(dhs, xs, h0, hs, W_x, W_h, mutation=None, activation="tanh", pres=None)
         h_prev = h0 if t == 0 else hs[t - 1]
         if mutation == "off_by_one" or (mutation == "off_by_one_after_first" and t > 0):
             h_prev = hs[t]
+        if mutation == "previous_state_shift":  # the state two steps back (python wraps: the last one at t = 0)
+            h_prev = hs[-1] if t == 0 else (h0 if t == 1 else hs[t - 2])
         feed = dhs[t] if mutation == "missing_hidden_path" else dhs[t] + carry
+        if mutation == "missing_upstream":  # the incoming gradient left out: the local slope alone
+            feed = np.ones_like(feed)
         if mutation in WRONG_SLOPES:  # rnngrad's step multiplies by the right slope: scale it to the wrong one
             feed = feed * slope_ratio(activation, hs[t], mutation)
         h_read = _derivative_input(mutation, hs[t], None if pres is None else pres[t])
@@ -104,16 +111,17 @@ def bptt(dhs, xs, h0, hs, W_x, W_h, mutation=None, activation="tanh", pres=None)
             h_read = hs[t - 1]
         if mutation == "derivative_previous_state":  # σ' read from the previous state (h0 at t = 0)
             h_read = h0 if t == 0 else hs[t - 1]
-        step = cell_step_backward(feed, xs[t], h_prev, h_read, W_x, W_h, activation=act)
+        x = xs[t - 1] if mutation == "input_time_shift" else xs[t]  # python wraps at t = 0
+        step = cell_step_backward(feed, x, h_prev, h_read, W_x, W_h, activation=act)
         out["xs"][t] = step["x"]
         for key in ("W_x", "W_h", "b"):
             out[key] = step[key] if mutation == "not_accumulated" else out[key] + step[key]
         carry = step["h_prev"]
         if mutation == "carry_without_weight":  # the pre-activation's gradient passed back as it is
-            carry = cell_step_backward(feed, xs[t], h_prev, h_read, W_x, np.eye(W_h.shape[0]),
+            carry = cell_step_backward(feed, x, h_prev, h_read, W_x, np.eye(W_h.shape[0]),
                                        activation=act)["h_prev"]
         if mutation == "missing_transpose":
-            carry = cell_step_backward(feed, xs[t], h_prev, h_read, W_x, W_h.T, activation=act)["h_prev"]
+            carry = cell_step_backward(feed, x, h_prev, h_read, W_x, W_h.T, activation=act)["h_prev"]
     out["h0"] = carry
     return out
 
@@ -121,19 +129,22 @@ def bptt(dhs, xs, h0, hs, W_x, W_h, mutation=None, activation="tanh", pres=None)
 def states(xs, h0, W_x, W_h, b, activation="tanh", mutation=None) -> tuple[np.ndarray, np.ndarray]:
     """(pre-activations, states), each (T, N, H), of the cell ``h_t = σ(x_t W_x + h_{t-1} W_h + b)``.
 
-    A mutation of :data:`FORWARD_MUTATIONS` leaves one term out of the pre-activation (or transposes W_h).
+    A mutation of :data:`FORWARD_MUTATIONS` leaves one term (or all but the bias) out of the pre-activation,
+    transposes W_h or reads the previous step's input.
     """
     from rnngrad.activations import activation as act
     if mutation == "forward_no_bias":
         b = np.zeros_like(b)
-    if mutation == "forward_no_input":
+    if mutation in ("forward_no_input", "forward_bias_only"):
         W_x = np.zeros_like(W_x)
-    if mutation == "forward_no_recurrence":
+    if mutation in ("forward_no_recurrence", "forward_bias_only"):
         W_h = np.zeros_like(W_h)
     if mutation == "forward_transposed":
         W_h = W_h.T
     if mutation == "forward_unweighted_recurrence":
         W_h = np.eye(W_h.shape[0])
+    if mutation == "forward_input_shift":  # each step reads the previous step's input (python wraps at 0)
+        xs = np.roll(xs, 1, axis=0)
     pres, hs, h = np.empty((len(xs),) + h0.shape), np.empty((len(xs),) + h0.shape), h0
     for t in range(len(xs)):
         pres[t] = xs[t] @ W_x + h @ W_h + b
@@ -176,7 +187,7 @@ def tangents(xs, h0, W_x, W_h, b, dxs=None, dW_h=None, mutation=None, activation
     return out
 
 
-def _output_layer(hs, dlogits, mutation, forward=False):
+def _output_layer(hs, h0, dlogits, mutation, forward=False):
     """Gradients of the read-out ``W_y`` (H, C) and ``b_y`` (C,) from the states and the logits' gradients.
 
     ``forward`` visits the steps first to last (what an overwriting loop then leaves is the last step's share).
@@ -184,20 +195,38 @@ def _output_layer(hs, dlogits, mutation, forward=False):
     W_y, b_y = 0.0, 0.0
     for t in (range(len(hs)) if forward else range(len(hs) - 1, -1, -1)):
         h = hs[t - 1] if mutation == "off_by_one" and t > 0 else hs[t]
+        if mutation == "readout_previous_state":
+            h = h0 if t == 0 else hs[t - 1]
         step_W, step_b = h.T @ dlogits[t], dlogits[t].sum(axis=0)
         W_y, b_y = (step_W, step_b) if mutation == "not_accumulated" else (W_y + step_W, b_y + step_b)
     return W_y, b_y
 
 
-def readout_model(xs, h0, W_x, W_h, b, W_y, b_y, dlogits_of, mutation=None, window=None) -> dict:
+def _logits(hs, W_y, b_y, mutation):
+    """The logits (T, N, C) of the read-out, or (mutated) without a term, negated, or shifted per class."""
+    if mutation == "logits_no_bias":
+        return hs @ W_y
+    if mutation == "logits_no_state":
+        return np.broadcast_to(b_y, hs.shape[:-1] + b_y.shape).copy()
+    logits = hs @ W_y + b_y
+    if mutation == "negated_logits":
+        return -logits
+    if mutation == "logits_column_shift":  # the shift before exponentiating taken over the batch, not the classes
+        return logits - logits.max(axis=1, keepdims=True)
+    return logits
+
+
+def readout_model(xs, h0, W_x, W_h, b, W_y, b_y, dlogits_of, mutation=None, window=None, loss_of=None) -> dict:
     """Gradients of a tanh RNN with a linear read-out, from the logits' gradients ``dlogits_of(logits)``.
 
     ``window=k`` truncates the gradient of each step's loss to k states (None: full BPTT). Returns the dict
-    ``W_x, W_h, b, W_y, b_y, h0``, or None when the mutation does not apply.
+    ``W_x, W_h, b, W_y, b_y, h0`` (and ``loss``, the loss of the same forward pass, when ``loss_of(logits)``
+    is given), or None when the mutation does not apply.
     """
     pres, hs = states(xs, h0, W_x, W_h, b, mutation=mutation)
-    dlogits = dlogits_of(hs @ W_y + b_y)
-    W_y_grad, b_y_grad = _output_layer(hs, dlogits, mutation, forward=window is not None)
+    logits = _logits(hs, W_y, b_y, mutation)
+    dlogits = dlogits_of(np.roll(logits, 1, axis=0) if mutation == "logits_time_shift" else logits)
+    W_y_grad, b_y_grad = _output_layer(hs, h0, dlogits, mutation, forward=window is not None)
     dhs = dlogits @ W_y.T
     if window is None:
         back = bptt(dhs, xs, h0, hs, W_x, W_h, mutation, pres=pres)
@@ -219,5 +248,8 @@ def readout_model(xs, h0, W_x, W_h, b, W_y, b_y, dlogits_of, mutation=None, wind
                 back[key] = part[key] if overwrite else back[key] + part[key]
             if t - window + 1 <= -1:
                 back["h0"] = part["h0"] if overwrite else back["h0"] + part["h0"]
-    return {"W_x": back["W_x"], "W_h": back["W_h"], "b": back["b"], "W_y": W_y_grad, "b_y": b_y_grad,
-            "h0": back["h0"]}
+    out = {"W_x": back["W_x"], "W_h": back["W_h"], "b": back["b"], "W_y": W_y_grad, "b_y": b_y_grad,
+           "h0": back["h0"]}
+    if loss_of is not None:
+        out["loss"] = loss_of(logits)
+    return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._classes import output_classes, scaled, section, with_argument_classes, with_examples
+from ._classes import hint, output_classes, scaled, section, with_argument_classes, with_examples
 from ._classes import KnownMistake as ClassMistake
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import labels, logits
@@ -155,6 +155,65 @@ def _softmax_classes(kind):
                          (lambda m: lambda a, k, ref: _from_softmax(kind)(a, k, m))(m)) for m in SOFTMAX_MUTATIONS]
 
 
+#: mutation of one term of the softmax's Jacobian -> its class
+JACOBIAN_TERM_MUTATIONS = {"shared_term_missing": "missing_shared_term", "shift:diagonal": "shifted_index",
+                           "shift:shared_left": "shifted_index", "shift:shared_right": "shifted_index"}
+#: mutation of one term of the softmax's vector-Jacobian product -> its class
+VJP_TERM_MUTATIONS = {"shared_mean": "wrong_shared_term", "shared_over_batch": "wrong_shared_term",
+                      "shared_without_v": "wrong_shared_term", "softmax_factor_missing": "missing_softmax_factor",
+                      "vector_missing": "missing_upstream"}
+SHARED_TERM = ("Only the term of the diagonal is there: the normaliser couples the classes, so every entry of a row, "
+               "the diagonal included, also carries a term that comes from the shared normaliser. " + JACOBIAN)
+WRONG_SHARED = ("The term shared by the row is computed wrong: it is one number per example, a sum over that "
+                "example's classes of the incoming vector weighted by the softmax outputs (not a mean, not a sum "
+                "over the batch). " + BACKWARD)
+SOFTMAX_FACTOR = ("The softmax outputs' factor is missing: each entry of the result is scaled by its own class's "
+                  "softmax output, besides the correction by the shared term. " + BACKWARD)
+
+
+def _term_variant(kind):
+    """The softmax's Jacobian (``kind="jacobian"``) or vector-Jacobian product (``"vjp"``) written term by term on
+    rnngrad's softmax, with one term mutated: left out, read from the neighbouring row, or reduced wrong.
+
+    ``tests/test_mistake_classes.py`` checks that without a mutation it gives the reference answer.
+    """
+    def answer(a, k, mutation):
+        s = _ref_softmax(a[0])
+        C = s.shape[-1]
+        if kind == "jacobian":
+            diagonal, left, right = s, s, s
+            shifted = np.roll(s, 1, axis=0)
+            if mutation == "shift:diagonal":
+                diagonal = shifted
+            elif mutation == "shift:shared_left":
+                left = shifted
+            elif mutation == "shift:shared_right":
+                right = shifted
+            shared = 0.0 if mutation == "shared_term_missing" else left[:, :, None] * right[:, None, :]
+            return np.eye(C) * diagonal[:, None, :] - shared
+        v = a[1]
+        weighted = s if mutation == "shared_without_v" else v * s
+        shared = weighted.sum(axis=0 if mutation == "shared_over_batch" else -1, keepdims=True)
+        if mutation == "shared_mean":
+            shared = shared / C
+        if mutation == "vector_missing":
+            return s
+        return (v - shared) if mutation == "softmax_factor_missing" else s * (v - shared)
+    return answer
+
+
+def _term_classes(kind, mutations, messages):
+    return [ClassMistake(cls, messages.get(cls) or hint(cls),
+                         (lambda m: lambda a, k, ref: _term_variant(kind)(a, k, m))(m))
+            for m, cls in mutations.items()]
+
+
+def _target_overwritten(a, k, ref):
+    """The softmax with the label's entry overwritten by the target's one (nothing taken off), over the batch."""
+    z, y = a
+    return np.where(np.eye(z.shape[-1])[y] > 0, 1.0, _ref_softmax(z)) / z.shape[0]
+
+
 def _wrong_targets(a, k, ref):
     """Targets whose label entry got the one-hot share only (the uniform share forgotten there)."""
     from rnngrad.cross_entropy import cross_entropy_grad
@@ -217,6 +276,7 @@ SPECS = with_examples(with_argument_classes([
                      lambda a, k, ref: ref - np.eye(ref.shape[-1]) * _ref_softmax(a[0])[:, None, :]),
         ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_jacobian(_column_shifted(a[0]))),
         *_softmax_classes("jacobian"),
+        *_term_classes("jacobian", JACOBIAN_TERM_MUTATIONS, {"missing_shared_term": SHARED_TERM}),
         *output_classes(),
     ], nonfinite=OVERFLOW, signature="softmax_jacobian(logits) -> (N, C, C)",
          derivative=True),
@@ -242,6 +302,8 @@ SPECS = with_examples(with_argument_classes([
                      lambda a, k, ref: _ref_softmax(a[0]) * (a[1] - a[1].sum(axis=-1, keepdims=True))),
         ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_vjp(_column_shifted(a[0]), a[1])),
         *_softmax_classes("vjp"),
+        *_term_classes("vjp", VJP_TERM_MUTATIONS, {"wrong_shared_term": WRONG_SHARED,
+                                                   "missing_softmax_factor": SOFTMAX_FACTOR}),
         *output_classes(),
     ], nonfinite=OVERFLOW, signature="softmax_vjp(logits, v) -> (N, C)",
          derivative=True),
@@ -255,6 +317,7 @@ SPECS = with_examples(with_argument_classes([
     ], [
         scaled("sum_vs_mean", lambda a: a[0].shape[0]),
         ClassMistake("missing_target", TARGET, lambda a, k, ref: _ref_softmax(a[0]) / a[0].shape[0]),
+        ClassMistake("target_overwritten", hint("target_overwritten"), _target_overwritten),
         ClassMistake("column_shift", COLUMN_SHIFT, lambda a, k, ref: _ref_ce_grad(_column_shifted(a[0]), a[1])),
         *_softmax_classes("ce"),
         *output_classes(),

@@ -113,6 +113,8 @@ def _step_jacobian_variant(a, k, mutation):
     h, W_h = a
     if mutation == "missing_transpose":
         return _ref_step_jacobian(h, W_h.T)
+    if mutation == "slope_wrong_side":  # the slope scales the columns: the layout swap of the other orientation
+        return np.swapaxes(_ref_step_jacobian(h, W_h.T), -1, -2)
     return _ref_step_jacobian(h, W_h) * _slope_ratio("tanh", h, mutation)[:, :, None]
 
 
@@ -138,6 +140,8 @@ def _step_variant(activation):
             return cell_step_backward(dh * slope_ratio(activation, h, mutation), x, h_prev, h, W_x, W_h, activation)
         if mutation == "missing_diag":
             return cell_step_backward(dh, x, h_prev, np.zeros_like(h), W_x, W_h, "tanh")
+        if mutation == "missing_upstream":  # the incoming gradient left out: the local derivatives alone
+            return cell_step_backward(np.ones_like(dh), x, h_prev, h, W_x, W_h, activation)
         raise ValueError(mutation)
     return variant
 
@@ -188,7 +192,8 @@ SPECS = with_examples(with_argument_classes([
                      "You used W_h in its forward orientation. In the row convention a unit of the new state "
                      "reads the previous state through a column of W_h, so the Jacobian's rows come from W_h's "
                      "columns. " + ROW, lambda a, k, ref: _step_jacobian_variant(a, k, "missing_transpose")),
-        *from_variant(_step_jacobian_variant, ["missing_diag", "swapped_derivative", *WRONG_SLOPES]),
+        *from_variant(_step_jacobian_variant, ["missing_diag", "swapped_derivative", "slope_wrong_side",
+                                               *WRONG_SLOPES]),
         *output_classes(jacobian_out_ndim="last_two"),
     ], signature="rnn_step_jacobian(h, W_h) -> (N, H, H)", derivative=True),
 
@@ -219,9 +224,9 @@ SPECS = with_examples(with_argument_classes([
         CaseMaker("saturated", _step_case(3, 3, 4, gain=4.0), hidden=True),
     ], [
         *from_variant(_step_variant("tanh"), ["missing_diag", "missing_transpose", "swapped_derivative",
-                                               "off_by_one", *WRONG_SLOPES]),
+                                               "off_by_one", "missing_upstream", *WRONG_SLOPES]),
         scaled("mean_vs_sum", lambda a: 1.0 / _batch(a)),
-        *output_classes(),
+        *output_classes(square_parts=True),
     ], signature="rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict", derivative=True),
 
     Spec(ASSIGNMENT, "sigmoid_step_backward", 4, _ref_sigmoid_backward, [
@@ -236,8 +241,8 @@ SPECS = with_examples(with_argument_classes([
                      "different expression. " + LOCAL,
                      lambda a, k, ref: _ref_step_backward(*a)),
         *from_variant(_step_variant("sigmoid"), ["missing_diag", "missing_transpose", "off_by_one",
-                                                  *WRONG_SLOPES]),
+                                                  "missing_upstream", *WRONG_SLOPES]),
         scaled("mean_vs_sum", lambda a: 1.0 / _batch(a)),
-        *output_classes(),
+        *output_classes(square_parts=True),
     ], signature="sigmoid_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict", derivative=True),
 ]), EXAMPLES)

@@ -19,13 +19,22 @@ from ._classes import KnownMistake as ClassMistake
 from ._classes import from_variant, hint, output_classes, scaled, section, with_argument_classes, with_examples
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import normal, rnn_params, weights
-from ._variants import BPTT_MUTATIONS, FORWARD_MUTATIONS, WRONG_SLOPES, bptt, readout_model
+from ._variants import BPTT_MUTATIONS, FORWARD_MUTATIONS, READOUT_MUTATIONS, WRONG_SLOPES, bptt, readout_model
 
 ASSIGNMENT = "ps3_bptt"
 
 BPTT_CLASSES = list(BPTT_MUTATIONS) + list(WRONG_SLOPES)
 MODEL_CLASSES = BPTT_CLASSES + list(FORWARD_MUTATIONS)
-CHAR_CLASSES = MODEL_CLASSES + ["missing_target", "normaliser_mean", "not_normalised", "normaliser_axis"]
+#: read-out mistakes of a squared-error model (no softmax: no shift before exponentiating)
+SQUARED_CLASSES = MODEL_CLASSES + ["logits_no_bias", "logits_no_state", "logits_time_shift", "readout_previous_state",
+                                   "targets_missing"]
+CHAR_CLASSES = MODEL_CLASSES + list(READOUT_MUTATIONS) + ["missing_target", "target_overwritten", "normaliser_mean",
+                                                          "not_normalised", "normaliser_axis"]
+
+
+#: mutations that only the full backward pass can make: one window of the truncated gradient has no state to
+#: carry from after it, nor a step before its first one to read
+WHOLE_SEQUENCE_ONLY = ("missing_hidden_path", "input_time_shift", "previous_state_shift", "logits_time_shift")
 
 
 # ----------------------------------------------------------------------------------------- rnn_backward
@@ -72,7 +81,7 @@ def _char_case(T, N, V, H, gain=1.0, k=None):
 
 
 #: mistakes in the softmax part of the character model (the logits' gradient)
-SOFTMAX_PART = ("missing_target", "normaliser_mean", "not_normalised", "normaliser_axis")
+SOFTMAX_PART = ("missing_target", "target_overwritten", "normaliser_mean", "not_normalised", "normaliser_axis")
 
 
 def _logits_gradient(targets, N, mutation):
@@ -88,6 +97,8 @@ def _logits_gradient(targets, N, mutation):
         s = softmax_variant(z.reshape(-1, z.shape[-1])).reshape(z.shape)
         if mutation == "missing_target":
             return s / N
+        if mutation == "target_overwritten":  # the target's entry overwritten with the target's one
+            return np.where(np.eye(z.shape[-1])[targets] > 0, 1.0, s) / N
         wrong = np.stack([softmax_variant(z[t], mutation) for t in range(len(z))])
         return right + (wrong - s) / N
     return grad
@@ -97,14 +108,16 @@ def _char_variant(window_arg: bool):
     """The character model's gradient dict with one mutation (and the k-step window when ``window_arg``)."""
     def variant(a, k, mutation):
         from rnngrad.char_lm import one_hot
+        from rnngrad.cross_entropy import cross_entropy
         W_x, W_h, b, W_y, b_y, inputs, targets, h0 = a[:8]
         N = inputs.shape[1]
         grads = readout_model(one_hot(inputs, W_x.shape[0]), h0, W_x, W_h, b, W_y, b_y,
                               _logits_gradient(targets, N, mutation), mutation,
-                              window=a[8] if window_arg else None)
+                              window=a[8] if window_arg else None,
+                              loss_of=None if window_arg else lambda z: cross_entropy(z, targets, reduction="sum") / N)
         if grads is None or window_arg:
             return grads
-        return _ref_char_lm(*a)[0], grads
+        return grads.pop("loss"), grads
     return variant
 
 
@@ -123,8 +136,13 @@ def _ref_squared(xs, h0, W_x, W_h, b, W_y, b_y, targets):
 def _squared_variant(a, k, mutation):
     xs, h0, W_x, W_h, b, W_y, b_y, targets = a
     N = xs.shape[1]
-    grads = readout_model(xs, h0, W_x, W_h, b, W_y, b_y, lambda y: (y - targets) / N, mutation)
-    return None if grads is None else (_ref_squared(*a)[0], grads)
+    if mutation == "targets_missing":  # the residual without the targets: the outputs alone
+        targets = np.zeros_like(targets)
+
+    def loss_of(y):  # rnngrad's loss of outputs y: a zero read-out against the targets less y
+        return _ref_squared(xs, h0, W_x, W_h, b, np.zeros_like(W_y), np.zeros_like(b_y), targets - y)[0]
+    grads = readout_model(xs, h0, W_x, W_h, b, W_y, b_y, lambda y: (y - targets) / N, mutation, loss_of=loss_of)
+    return None if grads is None else (grads.pop("loss"), grads)
 
 
 def _squared_case(T, N, D, H, C, gain=1.0):
@@ -226,7 +244,7 @@ SPECS = with_examples(with_argument_classes([
                      "Your window is one step too long: the gradient of each step's loss should reach k states "
                      "counting that step's own state; yours reaches one more. " + TRUNC,
                      lambda a, k, ref: _ref_truncated(*a[:8], a[8] + 1)),
-        *from_variant(_char_variant(True), [c for c in CHAR_CLASSES if c != "missing_hidden_path"]),
+        *from_variant(_char_variant(True), [c for c in CHAR_CLASSES if c not in WHOLE_SEQUENCE_ONLY]),
         scaled("sum_vs_mean", lambda a: a[5].shape[1]),
         scaled("mean_over_time", lambda a: 1.0 / a[5].shape[0]),
         *output_classes(),
@@ -240,7 +258,7 @@ SPECS = with_examples(with_argument_classes([
         CaseMaker("single_row", _squared_case(6, 1, 1, 3, 2), hidden=True),
         CaseMaker("longer", _squared_case(10, 5, 3, 5, 3, gain=1.5), hidden=True),
     ], [
-        *from_variant(_squared_variant, MODEL_CLASSES),
+        *from_variant(_squared_variant, SQUARED_CLASSES),
         ClassMistake("wrong_sign", hint("wrong_sign"),  # the residual taken the wrong way round: the loss is right
                      lambda a, k, ref: (ref[0], {key: -v for key, v in ref[1].items()})),
         scaled("sum_vs_mean", lambda a: a[0].shape[1]),

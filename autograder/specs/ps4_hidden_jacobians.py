@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._classes import LOCAL, ONE_STEP, PRODUCTS, hint, output_classes, section, with_argument_classes, with_examples
+from ._classes import LOCAL, ONE_STEP, PRODUCTS, hint, output_classes, section, shifted_inside_classes
 from ._classes import KnownMistake as ClassMistake
+from ._classes import with_argument_classes, with_examples
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import normal, weights
+from ._jacobian_variants import LEAKY_MUTATIONS, TWO_STATE_MUTATIONS, leaky, two_state
 
 ASSIGNMENT = "ps4_hidden_jacobians"
 
@@ -52,35 +54,12 @@ def _ref_two_state(h_prev, W_h, activation):
     return two_state_state_jacobian(h_prev, W_h, activation)
 
 
-def _with_block(ref, A):
-    """The two-state Jacobian whose top-left block is ``A`` instead (the block below it follows A)."""
-    H = ref.shape[-1] // 2
+def _missing_minus_identity(a, k, ref):
+    """The second state's block with respect to the previous first state without its direct term."""
+    H = a[1].shape[0]
     J = ref.copy()
-    J[:, :H, :H] = A
-    J[:, H:, :H] = A - np.eye(H)
+    J[:, H:, :H] = ref[:, :H, :H]
     return J
-
-
-def _two_state_wrong(kind):
-    def answer(a, k, ref):
-        from rnngrad.activations import activation as act
-        from rnngrad.extras import activation_derivative_from_output as d
-        h_prev, W_h, activation = a
-        H = W_h.shape[0]
-        if kind == "missing_minus_identity":
-            J = ref.copy()
-            J[:, H:, :H] = ref[:, :H, :H]
-            return J
-        if kind == "missing_transpose":
-            return _ref_two_state(h_prev, W_h.T, activation)
-        # σ' written with the output but fed the pre-activation h_prev (the cell's input to σ)
-        if activation == "identity":
-            return None
-        right = d(activation, act(activation, h_prev))
-        wrong = d(activation, h_prev)
-        ratio = np.divide(wrong, right, out=np.zeros_like(right), where=right != 0)
-        return _with_block(ref, ref[:, :H, :H] * ratio[:, None, :])
-    return answer
 
 
 def _two_state_case(N, H, activation):
@@ -105,38 +84,41 @@ def _leaky_case(T, N, H, alpha, gain=1.2):
     return make
 
 
-def _leaky_wrong(kind):
-    def answer(a, k, ref):
-        from rnngrad.extras import activation_derivative_from_output as d
-        hs, h0, W_h, alpha = a
-        eye = np.eye(W_h.shape[0])
-        if kind == "missing_leak":
-            return ref - (1.0 - alpha) * eye
-        if kind == "missing_alpha":  # α forgotten on the tanh part
-            return (ref - (1.0 - alpha) * eye) / alpha + (1.0 - alpha) * eye
-        if kind == "missing_transpose":
-            return _ref_leaky(hs, h0, W_h.T, alpha)
-        if kind.startswith("leak:"):  # the direct path's coefficient written wrong
-            coefficient = {"leak:alpha": alpha, "leak:one": 1.0, "leak:negated": alpha - 1.0}[kind]
-            return ref - (1.0 - alpha) * eye + coefficient * eye
-        if kind == "tanh_part_weight":  # the tanh part weighted by the leak's coefficient instead of α
-            return (ref - (1.0 - alpha) * eye) * ((1.0 - alpha) / alpha) + (1.0 - alpha) * eye
-        # the tanh part's rows rescaled: its slope replaced by the sigmoid's, left out, or taken at a wrong point
-        prev = np.concatenate([h0[None], hs[:-1]])
-        u = (hs - (1.0 - alpha) * prev) / alpha  # the tanh output of each step
-        right = d("tanh", u)
-        points = {"slope_at:state": hs, "slope_at:undivided": hs - (1.0 - alpha) * prev,
-                  "slope_at:whole_previous": (hs - prev) / alpha, "slope_at:added": (hs + (1.0 - alpha) * prev) / alpha}
-        if kind in points:
-            wrong = d("tanh", np.clip(points[kind], -1.0, 1.0))
-        else:
-            wrong = d("sigmoid", u) if kind == "swapped_derivative" else np.ones_like(u)
-        ratio = np.divide(wrong, right, out=np.zeros_like(right), where=right != 0)
-        return (ref - (1.0 - alpha) * eye) * ratio[..., :, None] + (1.0 - alpha) * eye
-    return answer
-
-
 TWO_STATE = section("hidden_jacobians", "A cell with two states")
+
+#: the sentence of each class of a function's mistakes, where it is not the class's hint
+MESSAGES = {"two_state_state_jacobian": {
+    "missing_transpose": "Your top-left block uses W_h in its forward orientation. In the row convention a unit of "
+                         "the new state reads the previous state through a column of W_h. "
+                         + section("matrix_calculus", "The row convention: derivatives of $h W$"),
+    "preactivation_derivative": "The activation's slope is evaluated at the wrong place: here the activation is "
+                                "applied to the previous state itself, so its derivative is taken at that state "
+                                "(through the activation), not written with it as if it were an output. " + LOCAL,
+}, "leaky_step_jacobians": {
+    "missing_leak": "The direct path is missing: the new state keeps a share of the previous state as it is, and "
+                    "that share adds to the step Jacobian besides the path through tanh. " + ONE_STEP,
+    "missing_alpha": "The path through tanh is not scaled by the leak rate: the rate multiplies the whole tanh term "
+                     "of the new state, so it multiplies that term's derivative too (and tanh' is written with the "
+                     "tanh output, not with the new state). " + ONE_STEP,
+    "wrong_leak": "The coefficient of the direct path is wrong: the new state keeps the share of the previous state "
+                  "that the leak leaves, unit by unit, and that share (a number) is the direct path's whole "
+                  "contribution to the step Jacobian. " + ONE_STEP,
+    "slope_at_wrong_point": "The tanh slope is evaluated at the wrong point: it belongs to the tanh output, which "
+                            "is only part of the new state (undo the leak exactly, with the previous state of the "
+                            "same example, to recover it). " + ONE_STEP,
+}}
+#: classes written for one function (shown with a worked mutant solution of their own)
+WRITTEN = {"two_state_state_jacobian": {"missing_transpose"}, "leaky_step_jacobians": {"missing_leak", "missing_alpha"}}
+
+
+def _variant_mistakes(function, variant, mutations) -> list:
+    """One known mistake per mutation of ``variant(args, mutation)``, with its class's sentence."""
+    out = []
+    for mutation, class_id in mutations.items():
+        make = KnownMistake if class_id in WRITTEN[function] else ClassMistake
+        answer = (lambda m: lambda a, k, ref: variant(*a, mutation=m))(mutation)
+        out.append(make(class_id, MESSAGES[function].get(class_id) or hint(class_id), answer))
+    return out
 
 
 #: generated mistake classes shown with a worked mutant solution (tests/mutants), per function
@@ -166,6 +148,7 @@ SPECS = with_examples(with_argument_classes([
                      "The step Jacobians were used transposed: each one is already in numerator layout, and the "
                      "chain rule multiplies them as they are. " + PRODUCTS,
                      lambda a, k, ref: _ref_products(_swap(a[0]))),
+        *shifted_inside_classes(_ref_products, 1),
         *output_classes(jacobian_out_ndim="last_two"),
     ], signature="jacobian_products(step_jacobians) -> (T, N, H, H)"),
 
@@ -180,18 +163,9 @@ SPECS = with_examples(with_argument_classes([
         KnownMistake("missing_minus_identity",
                      "The block of the second state with respect to the previous first state misses a direct "
                      "term: the second state reads the previous first state directly as well as through the new "
-                     "first state. " + TWO_STATE, _two_state_wrong("missing_minus_identity")),
-        KnownMistake("missing_transpose",
-                     "Your top-left block uses W_h in its forward orientation. In the row convention a unit of "
-                     "the new state reads the previous state through a column of W_h. "
-                     + section("matrix_calculus", "The row convention: derivatives of $h W$"),
-                     _two_state_wrong("missing_transpose")),
-        ClassMistake("preactivation_derivative",
-                     "The activation's slope is evaluated at the wrong place: here the activation is applied to "
-                     "the previous state itself, so its derivative is taken at that state (through the "
-                     "activation), not written with it as if it were an output. " + LOCAL,
-                     _two_state_wrong("preactivation_derivative")),
-        *output_classes(jacobian_out_ndim="last_two"),
+                     "first state. " + TWO_STATE, _missing_minus_identity),
+        *_variant_mistakes("two_state_state_jacobian", two_state, TWO_STATE_MUTATIONS),
+        *output_classes(jacobian_out_ndim="last_two", blocks=True),
     ], signature="two_state_state_jacobian(h_prev, W_h, activation) -> (N, 2H, 2H)", derivative=True),
 
     Spec(ASSIGNMENT, "leaky_step_jacobians", 5, _ref_leaky, [
@@ -201,25 +175,7 @@ SPECS = with_examples(with_argument_classes([
         CaseMaker("one_unit", _leaky_case(5, 2, 1, 0.3), hidden=True),
         CaseMaker("long_hidden", _leaky_case(10, 3, 4, 0.7, gain=2.0), hidden=True),
     ], [
-        KnownMistake("missing_leak",
-                     "The direct path is missing: the new state keeps a share of the previous state as it is, "
-                     "and that share adds to the step Jacobian besides the path through tanh. " + ONE_STEP,
-                     _leaky_wrong("missing_leak")),
-        KnownMistake("missing_alpha",
-                     "The path through tanh is not scaled by the leak rate: the rate multiplies the whole tanh "
-                     "term of the new state, so it multiplies that term's derivative too (and tanh' is written "
-                     "with the tanh output, not with the new state). " + ONE_STEP, _leaky_wrong("missing_alpha")),
-        ClassMistake("missing_transpose", hint("missing_transpose"), _leaky_wrong("missing_transpose")),
-        *[ClassMistake("wrong_leak", "The coefficient of the direct path is wrong: the new state keeps the share "
-                       "of the previous state that the leak leaves, and that share (a number) is the direct path's "
-                       "whole contribution to the step Jacobian. " + ONE_STEP, _leaky_wrong(kind))
-          for kind in ("leak:alpha", "leak:one", "leak:negated", "tanh_part_weight")],
-        *[ClassMistake("slope_at_wrong_point", "The tanh slope is evaluated at the wrong point: it belongs to the "
-                       "tanh output, which is only part of the new state (undo the leak exactly to recover it). "
-                       + ONE_STEP, _leaky_wrong(kind))
-          for kind in ("slope_at:state", "slope_at:undivided", "slope_at:whole_previous", "slope_at:added")],
-        ClassMistake("swapped_derivative", hint("swapped_derivative"), _leaky_wrong("swapped_derivative")),
-        ClassMistake("missing_diag", hint("missing_diag"), _leaky_wrong("missing_diag")),
-        *output_classes(jacobian_out_ndim="last_two"),
+        *_variant_mistakes("leaky_step_jacobians", leaky, LEAKY_MUTATIONS),
+        *output_classes(jacobian_out_ndim="last_two", unfilled_axes=(0, 1)),
     ], signature="leaky_step_jacobians(hs, h0, W_h, alpha) -> (T, N, H, H)", derivative=True),
 ]), EXAMPLES)
