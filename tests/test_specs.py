@@ -100,6 +100,18 @@ def test_known_mistakes_that_coincide_are_all_named(spec):
 
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
+def test_the_fixed_sentence_of_a_diagnosis_is_the_one_a_visible_case_shows(spec):
+    """A hidden case's sentence (spec.messages) is the sentence the comparison picks for the same id on a
+    visible case: the first mistake that bears the id."""
+    table = spec.messages
+    first: dict[str, str] = {}
+    for m in spec.mistakes:
+        first.setdefault(m.id, m.message)
+    for mistake_id, sentence in first.items():
+        assert table[mistake_id] == sentence, mistake_id
+
+
+@pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
 def test_float32_answers_are_accepted_and_perturbed_answers_are_not(spec):
     case = spec.cases(PUBLIC_SEED, hidden=False)[0]
     expected = spec.expected(case)

@@ -205,8 +205,10 @@ class Spec:
         Composite diagnoses (``a|b``, ``a@W_h+b@h0``, see :func:`autograder.compare.diagnosis_message`) are
         looked up too, so a hidden case's fixed sentence can be rebuilt from its diagnosis alone.
         """
-        return MessageTable({m.id: m.message for m in self.mistakes}
-                            | (dict([self.nonfinite]) if self.nonfinite else {}))
+        table: dict[str, str] = {}
+        for m in self.mistakes:             # the first mistake of an id wins, as in the comparison
+            table.setdefault(m.id, m.message)
+        return MessageTable(table | (dict([self.nonfinite]) if self.nonfinite else {}))
 
     def _draw(self, maker: CaseMaker, entropy: list[int], name: str, hidden: bool, points: float) -> Case:
         rng = np.random.default_rng(entropy)
