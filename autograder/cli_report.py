@@ -33,4 +33,20 @@ def main(args) -> int:
     print(f"  figures   {terminal(os.path.dirname(paths['figures'][0]))} ({len(paths['figures'])} PNG)")
     flagged = ", ".join(terminal(s, 80) for s in sorted(paths["flagged"])) or "none"
     print(f"  flagged   {len(paths['flagged'])}: {terminal(flagged, 4000)}")
+    if paths["flagged"]:
+        print(f"  gradebook {_mark_in_gradebook(course, args.assignment, paths['flagged'])}")
     return 0
+
+
+def _mark_in_gradebook(course: str, assignment: str, flagged) -> str:
+    """Mark the report's flagged submissions as flagged in nbgrader's gradebook (what formgrader lists);
+    what happened, as one line."""
+    from .course import CourseError, load_course
+    from .gradebook import mark_flagged
+
+    try:
+        c = load_course(course, assignment)
+        newly = mark_flagged(c.db_url, c.course_id, c.notebook_name, assignment, flagged)
+    except (CourseError, FileNotFoundError) as exc:
+        return f"not marked as flagged: {terminal(exc, 300)}"
+    return f"marked as flagged for formgrader: {len(newly)} newly, {len(flagged) - len(newly)} already"

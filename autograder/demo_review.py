@@ -80,18 +80,9 @@ def hand_grading_for(assignment: str) -> HandGrading:
 
 def flag_reported(course: str, assignment: str, students) -> list[str]:
     """Set formgrader's ``flagged`` on the submitted notebook of each of ``students`` (those a report flags);
-    returns the ones that were not flagged yet, sorted."""
-    from nbgrader.api import Gradebook
+    returns the ones that were not flagged yet, sorted (what ``rnngrad-grader report`` does too)."""
+    from .course import load_course
+    from .gradebook import mark_flagged
 
-    from .demo_course import nbgrader_api
-
-    api = nbgrader_api(course)
-    newly = []
-    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
-        for student in sorted(students):
-            sub = gb.find_submission_notebook(assignment, assignment, student)
-            if not sub.flagged:
-                sub.flagged = True
-                newly.append(student)
-        gb.db.commit()
-    return newly
+    c = load_course(course, assignment)
+    return mark_flagged(c.db_url, c.course_id, c.notebook_name, assignment, students)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 __all__ = ["ScoreChange", "open_gradebook", "batch_mode", "check_assignment", "stored_scores", "ensure_submission",
            "ensure_submissions", "write_grades", "already_graded", "LOG_DIR", "log_dir", "result_record",
-           "write_record", "read_record", "load_records"]
+           "write_record", "read_record", "load_records", "mark_flagged"]
 
 import contextlib
 import os
@@ -60,6 +60,27 @@ def open_gradebook(db_url: str, course_id: str) -> Gradebook:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no gradebook at {path}; run `nbgrader generate_assignment` first")
     return Gradebook(db_url, course_id)
+
+
+def mark_flagged(db_url: str, course_id: str, notebook: str, assignment: str, students) -> list[str]:
+    """Set formgrader's ``flagged`` on the submitted notebook of each of ``students`` (e.g. those a class
+    report flags for similar code, which grading one submission alone cannot see).
+
+    Returns:
+        The students that were not flagged yet, sorted; a student without a submission is skipped.
+    """
+    newly = []
+    with open_gradebook(db_url, course_id) as gb:
+        for student in sorted(students):
+            try:
+                sub = gb.find_submission_notebook(notebook, assignment, student)
+            except MissingEntry:
+                continue
+            if not sub.flagged:
+                sub.flagged = True
+                newly.append(student)
+        gb.db.commit()
+    return newly
 
 
 @contextlib.contextmanager

@@ -222,6 +222,27 @@ def test_an_import_error_found_by_grading_is_in_the_report(graded_course, tmp_pa
     assert "None." not in faults and "scipy" in faults
 
 
+def test_report_command_marks_what_it_flags_in_the_gradebook(graded_course, tmp_path, monkeypatch, capsys):
+    """What only the class report sees (similar code) is flagged where formgrader shows it."""
+    from nbgrader.api import Gradebook
+
+    import autograder.report as report
+    real = report.write_report
+
+    def flagging_ana(*args, **kwargs):
+        paths = real(*args, **kwargs)
+        return dict(paths, flagged=["ana"])
+
+    monkeypatch.setattr(report, "write_report", flagging_ana)
+    db = f"sqlite:///{os.path.join(graded_course, 'gradebook.db')}"
+    with Gradebook(db, "rnn-derivatives") as gb:
+        assert not gb.find_submission_notebook(SET, SET, "ana").flagged
+    assert cli(["report", SET, "--course", graded_course, "--no-similarity", "--out", str(tmp_path / "r")]) == 0
+    assert "marked as flagged for formgrader: 1 newly" in capsys.readouterr().out
+    with Gradebook(db, "rnn-derivatives") as gb:
+        assert gb.find_submission_notebook(SET, SET, "ana").flagged
+
+
 def test_similar_code_is_shown_once_per_group_with_its_evidence(tmp_path):
     records = {s: _record(s) for s in ("a", "b", "c", "d", "e", "f")}
     pairs = [("a", "b", "softmax_vjp", 0.97), ("b", "c", "softmax_vjp", 0.95), ("a", "c", "softmax_vjp", 0.93),
