@@ -107,8 +107,9 @@ def adagrad_update(params, grads, memory, lr,
     for key, m in memory.items():
         if (m < 0).any():
             raise RnngradInputError(
-                f"memory[{key!r}]: expected running sums of squared gradients (every entry >= 0), got "
-                f"{m.min():.3g}: a negative memory makes the step's square root NaN")
+                f"memory[{key!r}]: expected running sums of squared "
+                f"gradients (every entry >= 0), got {m.min():.3g}: a "
+                "negative memory makes the step's square root NaN")
     new_memory = {k: memory[k] + grads[k] * grads[k] for k in params}
     new_params = {k: params[k]
                   - lr * grads[k] / np.sqrt(new_memory[k] + eps)

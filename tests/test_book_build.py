@@ -70,8 +70,9 @@ def test_no_asset_is_loaded_from_outside_the_site():
 def test_a_failing_check_on_a_page_fails_the_build(tmp_path):
     """The book's configuration turns a failing assert in a page's code into a failed build."""
     (tmp_path / "book").mkdir()
-    for shared in ("_ext", "_static", "references.bib"):
+    for shared in ("_ext", "_static", "references.bib", "book_setup.py"):
         (tmp_path / "book" / shared).symlink_to(REPO / "book" / shared)
+    (tmp_path / "rnngrad").symlink_to(REPO / "rnngrad")   # the configuration's execution dependencies
     (tmp_path / "_config.yml").write_text((REPO / "_config.yml").read_text())
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
     (tmp_path / "book" / "intro.md").write_text(
@@ -107,3 +108,29 @@ def test_pages_write_nothing_to_stderr():
     assert build.returncode == 0, build.log[-6000:]
     noisy = [p.name for p in (build.html / "book").glob("*.html") if 'class="output stderr' in p.read_text()]
     assert not noisy, noisy
+
+
+def test_the_api_reference_has_a_page_per_module_with_typeset_formulas():
+    """book/api.html lists the module pages; each documents its functions, and those with formulas typeset them."""
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    pages = sorted((build.html / "book" / "api").glob("*.html"))
+    assert len(pages) >= 10
+    overview = (build.html / "book" / "api.html").read_text()
+    unlinked = [p.name for p in pages if f'href="api/{p.name}"' not in overview]
+    assert not unlinked, unlinked
+    undocumented = [p.name for p in pages if '<dl class="py' not in p.read_text()]
+    assert not undocumented, undocumented
+    with_math = [p.name for p in pages if 'class="math notranslate nohighlight"' in p.read_text()
+                 and "mathjax/tex-chtml.js" in p.read_text()]
+    assert len(with_math) >= len(pages) - 2, with_math   # the package and torch pages state no formula
+
+
+def test_the_bibliography_links_every_work():
+    build = built_book()
+    assert build.returncode == 0, build.log[-6000:]
+    page = (build.html / "book" / "bibliography.html").read_text()
+    entries = re.findall(r'role="doc-biblioentry">(.*?)</div>', page, re.S)
+    assert len(entries) >= 25
+    linked = [e for e in entries if re.search(r'<a class="reference external" href="https://', e)]
+    assert len(linked) >= 25, f"{len(linked)} of {len(entries)} entries link to the work"

@@ -7,13 +7,14 @@ hand out the answer.
 Code shown in the book fits the text column (the browser test measures the built pages; these rules
 name the line to wrap): lines of code cells and of included rnngrad objects have at most
 ``CODE_COLUMNS`` characters, doctest lines of the modules in the API appendix at most
-``DOCTEST_COLUMNS`` after their indentation (the appendix indents docstrings), and every page with code
+``DOCTEST_COLUMNS`` after their indentation (the API pages indent docstrings), and every page with code
 starts with the shared settings of ``book/book_setup.py`` (printed arrays wrapped to the column,
 figures as SVG).
 """
 import ast
 import importlib
 import pathlib
+import pkgutil
 import re
 
 import pytest
@@ -104,8 +105,43 @@ def test_included_code_fits_the_text_column():
     assert not long_lines, "\n".join(long_lines)
 
 
+def api_pages() -> list[pathlib.Path]:
+    """The pages of the API reference: the overview ``book/api.md`` and one page per module or group."""
+    return [BOOK / "api.md", *sorted((BOOK / "api").glob("*.md"))]
+
+
+def documented_modules() -> list[str]:
+    """Every module named by an ``automodule`` directive of the API reference, in page order."""
+    return [name for page in api_pages()
+            for name in re.findall(r"^\.\. automodule:: (\S+)", page.read_text(), re.M)]
+
+
+def test_every_public_module_of_rnngrad_has_its_api_page():
+    package = importlib.import_module("rnngrad")
+    public = {"rnngrad"} | {m.name for m in pkgutil.walk_packages(package.__path__, "rnngrad.")
+                            if not any(part.startswith("_") for part in m.name.split("."))}
+    documented = documented_modules()
+    assert sorted(public - set(documented)) == [], "modules missing from the API reference"
+    assert len(documented) == len(set(documented)), "a module is documented twice"
+
+
+def test_the_api_pages_form_one_part_of_the_table_of_contents_after_the_errata():
+    toc = (BOOK.parent / "_toc.yml").read_text()
+    files = re.findall(r"file:\s*(\S+)", toc)
+    pages = [f"book/{p.relative_to(BOOK).with_suffix('').as_posix()}" for p in api_pages()]
+    assert len(pages) >= 10
+    missing = [p for p in pages if p not in files]
+    assert not missing, f"API pages not in _toc.yml (they would not be built): {missing}"
+    part = toc.split("caption: API reference", 1)
+    assert len(part) == 2, "no part with the caption 'API reference'"
+    in_part = re.findall(r"file:\s*(\S+)", part[1].split("caption:", 1)[0])
+    assert in_part[:1] == ["book/api"] and sorted(in_part) == sorted(pages), in_part
+    reference = [files.index(page) for page in ("book/glossary", "book/bibliography", "book/api")]
+    assert files.index("book/errata") < min(reference), "the errata come before the reference appendices"
+
+
 def test_doctests_of_the_api_appendix_fit_its_code_boxes():
-    modules = re.findall(r"^\.\. automodule:: (\S+)", (BOOK / "api.md").read_text(), re.M)
+    modules = documented_modules()
     assert len(modules) >= 10
     files = set()
     for name in modules:
