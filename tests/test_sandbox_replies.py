@@ -152,3 +152,33 @@ def test_a_reply_forged_by_student_code_is_refused_and_the_worker_replaced():
         assert "rejected" in res.error and "overlap" in res.error, res.error
         assert not sb.alive
         assert sb.call("ok", [], {}).value == 7
+
+
+FORKS_AND_RETURNS = '''
+import numpy as np
+def forks(raise_in_child):
+    os_ = getattr(np.lib._npyio_impl, "o" + "s")
+    pid = os_.fork()
+    if pid == 0:
+        if raise_in_child:
+            raise OSError("the child's own error")
+        return "the child's answer"       # the forked child comes back out of the function
+    os_.waitpid(pid, 0)
+    return "the worker's answer"
+def ok():
+    return 7
+'''
+
+
+@pytest.mark.parametrize("raise_in_child", [False, True])
+def test_a_process_forked_by_the_code_never_answers_for_the_worker(raise_in_child):
+    """A child the function forks and that returns or raises out of it exits: only the worker replies, so the
+    call's answer is the worker's and later calls keep their order."""
+    limits = Limits(wall_seconds_per_call=5, wall_seconds_total=30)
+    with WorkerPool(1) as pool, pool.sandbox(FORKS_AND_RETURNS, limits=limits) as sb:
+        assert sb.load_error is None, sb.load_error
+        for _ in range(3):
+            res = sb.call("forks", [raise_in_child], {})
+            assert res.ok and res.value == "the worker's answer", (res.error, res.value)
+            assert sb.call("ok", [], {}).value == 7
+        assert sb.alive
