@@ -26,7 +26,9 @@ from redteam.corpus import ENTRIES
 ASSIGNMENT = factory.ASSIGNMENT
 SPECS = {s.grade_id: s for s in specs_for(ASSIGNMENT)}
 # short limits keep the endless loop and the memory bomb quick; honest code needs far less
-LIMITS = Limits(cpu_seconds=3, wall_seconds_per_call=3.0, wall_seconds_total=40.0)
+# The CPU limit is set above the wall limit of a call: with both at 3 s, a loop that never ends raced
+# the two (killed for CPU, or timed out), and the verdict's message depended on the machine's load.
+LIMITS = Limits(cpu_seconds=5, wall_seconds_per_call=3.0, wall_seconds_total=40.0)
 DETACHED_SLEEP = 2.0          # the detached process of the corpus sleeps this long before writing
 GRADER_WRITES = ("gradebook.db", "autograded", "grading_log", "feedback")   # feedback: nbgrader's, on request
 EARLIER = "zz_earlier_student"  # graded by hand before the batch; the batch must not touch their rows

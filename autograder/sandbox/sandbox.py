@@ -72,7 +72,9 @@ class SandboxError(RuntimeError):
 class Limits:
     """Resource limits for one submission (each restarted worker gets them afresh).
 
-    ``cpu_seconds``: CPU time of the serving process (RLIMIT_CPU; SIGXCPU, then SIGKILL one second later).
+    ``cpu_seconds``: CPU time of the serving process (RLIMIT_CPU; SIGXCPU, then SIGKILL one second later),
+    a backstop above ``wall_seconds_per_call`` so that a call that never ends is reported as timed out
+    (with the two equal, which of them stopped it was a race).
     ``wall_seconds_per_call``: wall clock for loading the code and for each call (enforced by the grader).
     ``wall_seconds_total``: wall clock summed over the load and every call of the submission.
     ``memory_bytes``: address space the student's code may add on top of the worker's own (RLIMIT_AS).
@@ -87,7 +89,7 @@ class Limits:
     the fork server every 40 ms (a fork bomb of memory hogs); None means ``2 * memory_bytes``.
     """
 
-    cpu_seconds: int = 10
+    cpu_seconds: int = 15
     wall_seconds_per_call: float = 10.0
     wall_seconds_total: float = 60.0
     memory_bytes: int = 1 << 30
