@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up on a fresh Debian/Ubuntu machine with Python 3.11, then build the book.
-#   bash setup.sh            # set up and build the book into _build/html
+#   bash setup.sh            # set up and build the book into _build/html, and its PDF
 #   bash setup.sh --no-book  # set up only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,4 +36,7 @@ if [ "${1:-}" != "--no-book" ]; then
   echo "== building the book"
   .venv/bin/jupyter-book build . -W -n --keep-going
   echo "== book built: _build/html/index.html"
+  echo "== the book as one PDF"
+  .venv/bin/python book/build_pdf.py
+  echo "== PDF built: _build/pdf/rnn-derivatives.pdf (and in the site)"
 fi

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["FLOAT64_TOL", "FLOAT32_TOL", "SCALE_FLOOR", "Verdict", "Mistake", "validate", "leaf_errors",
-           "matches", "distinct", "compare", "describe", "diagnosis_message"]
+           "matches", "distinct", "compare", "describe", "diagnosis_message", "with_returned_parts"]
 
 #: relative tolerance for answers computed in float64
 FLOAT64_TOL = 1e-6
@@ -398,3 +398,24 @@ def compare(value, expected, mistakes=(), nonfinite: tuple[str, str] | None = No
                                               for p, c in factors.items()) + "."
         return Verdict(False, text, diagnosis)
     return Verdict(False, _generic(value, expected, errors, explained, messages), "wrong_value")
+
+
+def with_returned_parts(verdict: Verdict, value, expected, function: str, signature: str) -> Verdict:
+    """``verdict`` with what ``function`` returns (from its ``signature``, ``"f(a) -> (loss, grads)"``) added
+    when ``value`` is a tuple with another number of parts than ``expected``; otherwise ``verdict`` itself.
+
+    Example:
+        >>> v = Verdict(False, "the output should have 3 items, got 2", "wrong_type")
+        >>> with_returned_parts(v, (1.0, {}), (1.0, {}, None), "f", "f(h0) -> (loss, grads)").message
+        'the output should have 3 items, got 2: f returns (loss, grads)'
+    """
+    if not (verdict.diagnosis == "wrong_type" and isinstance(expected, tuple)
+            and isinstance(value, (tuple, list)) and len(value) != len(expected)):
+        return verdict
+    returns = str(signature).partition("->")[2].strip()
+    if not returns:
+        return verdict
+    sentence = f"{function} returns {returns}"
+    if "h_last" in returns:
+        sentence += ", h_last being the state after the last step, where the next chunk starts"
+    return Verdict(False, f"{verdict.message}: {sentence}", verdict.diagnosis)

@@ -119,12 +119,22 @@ def with_prints(function: str, text: str) -> str:
 
 
 def with_typo(text: str) -> str:
-    """The worked answer whose last ``return`` names a variable that does not exist (NameError)."""
+    """The worked answer whose last ``return`` names a variable that does not exist (NameError): the first name
+    the returned expression reads (outside its string literals) gets a suffix.
+
+    Example:
+        >>> with_typo('def f(a):\\n    return {"x": a}\\n')
+        'def f(a):\\n    return {"x": a_final}\\n'
+    """
     lines = strip_markers(text).splitlines(keepends=True)
     for i in range(len(lines) - 1, -1, -1):
-        m = re.match(r"(\s*return\s+\(?)([A-Za-z_]\w*)", lines[i])
-        if m:
-            lines[i] = m.group(1) + m.group(2) + "_final" + lines[i][m.end():]
+        m = re.match(r"\s*return\s", lines[i])
+        if not m:
+            continue
+        code = re.sub(r"(\"[^\"]*\"|'[^']*')", lambda q: " " * len(q.group(0)), lines[i])   # strings blanked
+        name = re.compile(r"(?<![\w.])[A-Za-z_]\w*").search(code, m.end())
+        if name:
+            lines[i] = lines[i][:name.end()] + "_final" + lines[i][name.end():]
             return "".join(lines)
     raise ValueError("text: expected an answer with a return statement to break, got none")
 

@@ -32,7 +32,9 @@ How two functions are compared:
 
 The thresholds were set on the course's own material (tests/test_similarity.py keeps them honest): the
 worked solutions against the independent correct solutions of the demo class stay below 0.85 ratio;
-against the rnngrad references every solution of 100 tokens or more stays below 0.5 containment; a
+against the rnngrad references every solution of 100 tokens or more stays below 0.6 containment (0.58 at
+most, for the gated cells' step backwards, where the one natural way to write the formula is also rnngrad's;
+below 0.5 in sets 1 to 5); a
 renamed, reformatted and re-commented copy scores 1.0, and 0.99 with one line of a 200-token function edited. Some of the
 course's known-mistake solutions differ from each other by a line or two (those of ``char_lm_grad`` score
 0.95 to 0.99 with each other): as code they are near copies, and only their different behaviour (different

@@ -32,6 +32,35 @@ function bears their own name keep the module at the top level: use
 
 Bad input raises :class:`RnngradInputError` (a ``ValueError``) naming the argument,
 what was expected and what came.
+
+One scheme for every function (tests/test_api_scheme.py checks it over all of them):
+
+* Arguments: arrays first, in the order data, state, weights (``xs, [targets,] h0, [c0,]
+  W_x, W_h, b, [W_y, b_y]``: the targets of a loss are data and come right after the
+  inputs), each weight its own argument, then options as keywords. A dict of
+  weights whose keys are these names unpacks straight into a call:
+  ``sequence_slope(xs, h0, **params, dxs_dt=rates)``. Only the training-loop functions
+  (``char_lm_*``, the optimisers, ``train_*``) take a ``params`` dict.
+* Randomness: one argument, ``rng``, an int seed (the same numbers at every call) or a
+  ``numpy.random.Generator`` (used and advanced). None is refused everywhere: nothing in
+  rnngrad is drawn unseeded (pass ``np.random.default_rng()`` to ask for fresh entropy).
+  It defaults to 0 where randomness only sets up an experiment (``init_rnn_params``,
+  ``train_char_lm``, ``glorot_jacobian_variance``) and has no default where the draw
+  is the point (``sample``, ``glorot_uniform``, ``randomized_truncation_grad``).
+* Activation: where it is an option, the default is ``"tanh"``.
+* Gradients: a dict whose keys are the names of the arguments they are the gradient of,
+  each of that argument's shape: ``"x"``, ``"h_prev"`` for a step, ``"xs"``, ``"h0"``
+  for a sequence, ``"W_x"``, ``"W_h"``, ``"b"``, ... for the weights (or the keys of the
+  ``params`` dict).
+* Loss and gradient together: ``(loss, grads, h_last)`` from a function that starts from
+  an initial state ``h0`` (``h_last`` starts the next chunk), ``(loss, grads)`` from one
+  that does not.
+* Sequences are time-major, (T, N, ...). A batch-major (N, T, ...) array is caught and
+  named, except when T == N, where the two read the same: transpose batch-major data
+  explicitly (``x.transpose(1, 0, 2)``) and try new code with T != N.
+* A backward pass that reads an activation's slope off its stored output (tanh:
+  ``1 - h**2``) refuses values outside that activation's range; ``|h| == 1`` is
+  accepted, since ``tanh(a)`` is exactly 1.0 in float64 for ``a`` above about 19.
 """
 from ._validate import DTypeError, NonFiniteError, RnngradInputError, ShapeError
 from .activations import (ACTIVATIONS, activation, activation_derivative)
@@ -53,6 +82,10 @@ from .lstm import (lstm_step_forward, lstm_forward, lstm_step_backward, lstm_bac
 from .gru import (gru_step_forward, gru_forward, gru_step_backward, gru_backward)
 from .gated_torch_weights import (lstm_params_from_torch, lstm_params_to_torch, gru_params_from_torch, gru_params_to_torch)
 from .gated_jacobians import (lstm_state_jacobian, lstm_state_jacobians, lstm_cell_path_products, cell_path_vs_rnn_norms)
+from .rtrl import (rtrl_step, rtrl_grad)
+from .checkpointing import (CheckpointCounts, checkpointed_rnn_backward)
+from .teacher_forcing import (closed_loop_weights, free_running_grad)
+from .memory_task import (MEMORY_CELLS, ADDING_CHANCE_MSE, adding_problem, init_memory_params, memory_task_loss_grad, train_memory_task)
 
 __all__ = [
     "RnngradInputError",
@@ -147,4 +180,16 @@ __all__ = [
     "lstm_state_jacobians",
     "lstm_cell_path_products",
     "cell_path_vs_rnn_norms",
+    "rtrl_step",
+    "rtrl_grad",
+    "CheckpointCounts",
+    "checkpointed_rnn_backward",
+    "closed_loop_weights",
+    "free_running_grad",
+    "MEMORY_CELLS",
+    "ADDING_CHANCE_MSE",
+    "adding_problem",
+    "init_memory_params",
+    "memory_task_loss_grad",
+    "train_memory_task",
 ]

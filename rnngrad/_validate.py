@@ -23,7 +23,8 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
-__all__ = ["RnngradInputError", "ShapeError", "DTypeError", "NonFiniteError", "Dims", "check_choice"]
+__all__ = ["RnngradInputError", "ShapeError", "DTypeError", "NonFiniteError", "Dims", "check_choice",
+           "generator", "activation_output"]
 
 Letter = Union[str, int]
 
@@ -226,3 +227,60 @@ def positive_int(name: str, value) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise RnngradInputError(f"{name}: expected a positive integer, got {value!r}")
     return int(value)
+
+
+def generator(value, name: str = "rng") -> np.random.Generator:
+    """The one reading of an ``rng`` argument in rnngrad: an int seed >= 0 or a ``numpy.random.Generator``.
+
+    An int gives a fresh ``np.random.default_rng(seed)`` (the same numbers at every call); a Generator is used
+    as it is and advanced. None is refused: rnngrad draws nothing from an unseeded source, so every result
+    can be reproduced (pass ``np.random.default_rng()`` to ask for fresh entropy explicitly).
+
+    Example:
+        >>> seeded = np.random.default_rng(3).random()
+        >>> float(generator(3).random()) == float(seeded)
+        True
+        >>> generator(None)
+        Traceback (most recent call last):
+        ...
+        rnngrad._validate.RnngradInputError: rng: expected an int seed >= 0 or a numpy.random.Generator, got None (rnngrad draws nothing unseeded: pass np.random.default_rng() for fresh entropy)
+    """
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 0:
+        return np.random.default_rng(int(value))
+    hint = " (rnngrad draws nothing unseeded: pass np.random.default_rng() for fresh entropy)" if value is None else ""
+    raise RnngradInputError(f"{name}: expected an int seed >= 0 or a numpy.random.Generator, got {value!r}{hint}")
+
+
+#: the values an activation's output can take, for the functions that read σ' from the output
+OUTPUT_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, math.inf)}
+
+
+def activation_output(name: str, arr: np.ndarray, activation: str = "tanh") -> np.ndarray:
+    """Return the validated float64 ``arr`` if it can be an output of ``activation``; raise a named error otherwise.
+
+    A function that reads ``σ'`` off a stored output (tanh: ``1 - h**2``) returns wrong numbers, silently,
+    when given anything else (a pre-activation, say). The ends of the range are allowed: in float64
+    ``tanh(a)`` rounds to exactly 1 for ``a`` above about 19.06, where ``1 - h**2 = 0`` is the true derivative
+    (below 1e-16) to float64 precision.
+
+    Example:
+        >>> activation_output("h", np.array([0.5, 1.0, -1.0])).tolist()
+        [0.5, 1.0, -1.0]
+        >>> activation_output("h", np.array([[0.5, 2.5]]))
+        Traceback (most recent call last):
+        ...
+        rnngrad._validate.RnngradInputError: h: expected tanh outputs, in [-1, 1], got 1 entry outside (2.5 at (0, 1)); pass the states the forward pass returned, not pre-activations
+    """
+    low, high = OUTPUT_RANGES.get(activation, (-math.inf, math.inf))
+    outside = (arr < low) | (arr > high)
+    if outside.any():
+        bad = int(outside.sum())
+        where = tuple(int(i) for i in np.argwhere(outside)[0])
+        interval = f"[{low:g}, {high:g}]" if high < math.inf else f"[{low:g}, inf)"
+        raise RnngradInputError(
+            f"{name}: expected {activation} outputs, in {interval}, got {bad} entr{'y' if bad == 1 else 'ies'} "
+            f"outside ({arr[where]:g} at {where if len(where) != 1 else where[0]}); pass the states the forward "
+            f"pass returned, not pre-activations")
+    return arr

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import Dims, DTypeError, RnngradInputError, _as_array, check_choice, positive_int, positive_number
+from ._validate import (Dims, DTypeError, RnngradInputError, _as_array, check_choice, generator, positive_int,
+                        positive_number)
 from .cross_entropy import cross_entropy, cross_entropy_grad
 from .optim import adagrad_update, clip_elementwise, clip_global_norm
 from .rnn import _bptt_sweep, _param_grads, init_rnn_params, rnn_forward, rnn_step_forward
@@ -130,7 +131,7 @@ def char_lm_loss(params, inputs, targets, h0=None) -> tuple[float, dict]:
     Example:
         >>> from rnngrad.rnn import init_rnn_params
         >>> # nearly zero weights
-        >>> p = init_rnn_params(4, 3, C=4, seed=0, scale=1e-9)
+        >>> p = init_rnn_params(4, 3, C=4, rng=0, scale=1e-9)
         >>> loss, cache = char_lm_loss(p, np.zeros((5, 2), int),
         ...                            np.ones((5, 2), int))
         >>> # uniform predictions: log V per step
@@ -158,7 +159,7 @@ def char_lm_grad(params, inputs, targets, h0=None) -> tuple[float, dict, np.ndar
 
     Example:
         >>> from rnngrad.rnn import init_rnn_params
-        >>> p = init_rnn_params(4, 3, C=4, seed=0)
+        >>> p = init_rnn_params(4, 3, C=4, rng=0)
         >>> rng = np.random.default_rng(0)
         >>> inputs, targets = (rng.integers(0, 4, (6, 2)),
         ...                    rng.integers(0, 4, (6, 2)))
@@ -221,7 +222,7 @@ CLIP_MODES = ("elementwise", "global_norm", None)
 
 
 def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int,
-                  lr: float = 0.1, seed: int = 0,
+                  lr: float = 0.1, rng=0,
                   clip: str | None = "elementwise", clip_value: float = 5.0,
                   scale: float | None = None
                   ) -> TrainResult:
@@ -236,7 +237,7 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int,
     (``clip="elementwise"``: every entry to [-clip_value, clip_value];
     ``"global_norm"``: rescaled to norm at most ``clip_value``; None: not
     clipped) and applied by :func:`rnngrad.adagrad_update`. Everything is
-    determined by ``seed``.
+    determined by ``rng``.
 
     Args:
         text: training text with at least ``seq_len + 1`` characters.
@@ -244,7 +245,8 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int,
         seq_len: characters per chunk (T).
         steps: number of updates.
         lr: Adagrad learning rate.
-        seed: seed of the parameter initialisation.
+        rng: int seed or ``numpy.random.Generator`` of the parameter
+            initialisation (None is refused).
         clip: "elementwise", "global_norm" or None.
         clip_value: threshold of the clipping.
         scale: weight scale for :func:`rnngrad.init_rnn_params` (None:
@@ -282,7 +284,7 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int,
     lookup = {c: i for i, c in enumerate(vocab)}
     data = np.array([lookup[c] for c in text], dtype=np.int64)
 
-    params = init_rnn_params(V, H, C=V, seed=seed, scale=scale)
+    params = init_rnn_params(V, H, C=V, rng=rng, scale=scale)
     memory = {k: np.zeros_like(v) for k, v in params.items()}
     h = np.zeros((1, H))
     losses, norms = np.empty(steps), np.empty(steps)
@@ -307,17 +309,18 @@ def train_char_lm(text: str, hidden_size: int, seq_len: int, steps: int,
                        vocab=vocab, h=h)
 
 
-def sample(params, h, seed_idx, n, rng, temperature: float = 1.0) -> np.ndarray:
+def sample(params, h, first_idx, n, rng, temperature: float = 1.0) -> np.ndarray:
     """Draw ``n`` characters from the model: ``c_{i+1} ~ softmax((h_i W_y + b_y) / temperature)`` fed back as input.
 
-    The first input is ``seed_idx``; each drawn character is the next input.
+    The first input is ``first_idx``; each drawn character is the next input.
 
     Args:
         params: dict with ``"W_x"`` (V, H), ``"W_h"`` (H, H), ``"b"`` (H,), ``"W_y"`` (H, V), ``"b_y"`` (V,).
         h: (H,) or (1, H) hidden state to start from.
-        seed_idx: int in [0, V), the first character read.
+        first_idx: int in [0, V), the first character read.
         n: number of characters to draw.
-        rng: a ``np.random.Generator`` (the only source of randomness).
+        rng: int seed or ``numpy.random.Generator`` (advanced), the only
+            source of randomness; None is refused.
         temperature: positive; below 1 sharpens the distribution, above 1 flattens it.
 
     Returns:
@@ -335,18 +338,17 @@ def sample(params, h, seed_idx, n, rng, temperature: float = 1.0) -> np.ndarray:
     p = _check_params(dims, params)
     h = dims.float_array("h", _as_array("h", h).reshape(1, -1) if np.ndim(h) == 1 else h, (1, "H"))
     V = dims["V"]
-    if isinstance(seed_idx, (bool, np.bool_)) or not isinstance(seed_idx, (int, np.integer)) \
-            or not 0 <= seed_idx < V:
-        raise RnngradInputError(f"seed_idx: expected an integer in [0, {V}), got {seed_idx!r}")
+    if isinstance(first_idx, (bool, np.bool_)) or not isinstance(first_idx, (int, np.integer)) \
+            or not 0 <= first_idx < V:
+        raise RnngradInputError(f"first_idx: expected an integer in [0, {V}), got {first_idx!r}")
     n = positive_int("n", n)
-    if not isinstance(rng, np.random.Generator):
-        raise DTypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+    gen = generator(rng)
     temperature = positive_number("temperature", temperature)
     out = np.empty(n, dtype=np.int64)
-    idx = int(seed_idx)
+    idx = int(first_idx)
     for i in range(n):
         h = rnn_step_forward(one_hot(np.array([idx]), V), h, p["W_x"], p["W_h"], p["b"])
         probs = softmax((h[0] @ p["W_y"] + p["b_y"]) / temperature)
-        idx = int(rng.choice(V, p=probs))
+        idx = int(gen.choice(V, p=probs))
         out[i] = idx
     return out

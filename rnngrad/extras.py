@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import Dims, RnngradInputError, check_choice
+from ._validate import Dims, RnngradInputError, activation_output, check_choice
 from .activations import ACTIVATIONS, _derivative_from_output
-from .rnn import rnn_backward, rnn_forward
+from .rnn import _step_backward, rnn_backward, rnn_forward
 
 __all__ = ["activation_derivative_from_output", "cell_step_backward", "leaky_rnn_forward", "leaky_step_jacobians",
            "squared_error_rnn_grad", "rnn_param_jvp"]
@@ -26,7 +26,9 @@ def activation_derivative_from_output(name: str, h) -> np.ndarray:
 
     Args:
         name: "tanh", "sigmoid", "relu" or "identity".
-        h: float array of any shape, the activation's output.
+        h: float array of any shape, the activation's output (refused outside
+            the activation's range: [-1, 1] for tanh, [0, 1] for sigmoid,
+            [0, inf) for relu).
 
     Returns:
         float64 array of the shape of ``h``.
@@ -38,20 +40,21 @@ def activation_derivative_from_output(name: str, h) -> np.ndarray:
         [0.25]
     """
     check_choice("name", name, ACTIVATIONS)
-    return _derivative_from_output(name, Dims().float_array("h", h, None))
+    return _derivative_from_output(name, activation_output("h", Dims().float_array("h", h, None), name))
 
 
-def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") -> dict:
+def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "tanh") -> dict:
     """Gradients of one step ``h = σ(x W_x + h_prev W_h + b)`` given ``dh = dL/dh``: with ``da = dh σ'(a)``, ``dL/dW_h = h_prev^T da``.
 
     Args:
         dh: (N, H) gradient of the loss with respect to the step's output ``h``.
         x: (N, D) inputs of the step.
         h_prev: (N, H) previous hidden state.
-        h: (N, H) the step's output (σ' is computed from it).
+        h: (N, H) the step's output (σ' is computed from it; refused outside
+            σ's range).
         W_x: (D, H) input weights.
         W_h: (H, H) recurrent weights.
-        activation: the cell's σ: "sigmoid" (default), "tanh", "relu" or "identity".
+        activation: the cell's σ: "tanh" (default), "sigmoid", "relu" or "identity".
 
     Returns:
         dict with ``"x"`` (N, D), ``"h_prev"`` (N, H), ``"W_x"`` (D, H), ``"W_h"`` (H, H), ``"b"`` (H,).
@@ -62,7 +65,8 @@ def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") 
         >>> g = cell_step_backward(np.ones((2, 4)), rng.normal(size=(2, 3)),
         ...                        np.zeros((2, 4)),
         ...                        np.full((2, 4), 0.5),
-        ...                        rng.normal(size=(3, 4)), np.eye(4))
+        ...                        rng.normal(size=(3, 4)), np.eye(4),
+        ...                        activation="sigmoid")
         >>> # da = 1 * 0.5 * 0.5 per row, summed over 2 rows
         >>> g["b"].tolist()
         [0.5, 0.5, 0.5, 0.5]
@@ -72,11 +76,10 @@ def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation: str = "sigmoid") 
     dh = dims.float_array("dh", dh, ("N", "H"))
     x = dims.float_array("x", x, ("N", "D"))
     h_prev = dims.float_array("h_prev", h_prev, ("N", "H"))
-    h = dims.float_array("h", h, ("N", "H"))
+    h = activation_output("h", dims.float_array("h", h, ("N", "H")), activation)
     W_x = dims.float_array("W_x", W_x, ("D", "H"))
     W_h = dims.float_array("W_h", W_h, ("H", "H"))
-    da = dh * _derivative_from_output(activation, h)
-    return {"x": da @ W_x.T, "h_prev": da @ W_h.T, "W_x": x.T @ da, "W_h": h_prev.T @ da, "b": da.sum(axis=0)}
+    return _step_backward(dh, x, h_prev, _derivative_from_output(activation, h), W_x, W_h)
 
 
 def _alpha(alpha) -> float:
@@ -156,7 +159,7 @@ def leaky_step_jacobians(hs, h0, W_h, alpha) -> np.ndarray:
     return J
 
 
-def squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> tuple[float, dict]:
+def squared_error_rnn_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y) -> tuple[float, dict, np.ndarray]:
     """Loss and gradients of ``L = (1 / 2N) sum_{t,n,c} (y_t - target_t)^2`` with ``y_t = h_t W_y + b_y`` of a tanh RNN.
 
     The loss is a mean over the batch and a sum over time and outputs; ``dL/dy_t = (y_t - target_t) / N``
@@ -164,27 +167,25 @@ def squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> tuple[floa
 
     Args:
         xs: (T, N, D) inputs.
+        targets: (T, N, C) real-valued targets.
         h0: (N, H) initial state.
         W_x: (D, H), W_h: (H, H), b: (H,) cell weights.
         W_y: (H, C), b_y: (C,) read-out.
-        targets: (T, N, C) real-valued targets.
 
     Returns:
-        ``(loss, grads)`` with grads a dict ``"W_x", "W_h", "b", "W_y", "b_y", "h0"`` (each the shape of its
-        argument).
+        ``(loss, grads, h_last)`` like every loss-and-gradient function of rnngrad: grads a dict
+        ``"W_x", "W_h", "b", "W_y", "b_y", "h0"`` (each the shape of its argument) and ``h_last`` (N, H)
+        the last state, where the next chunk of a long sequence starts.
 
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> loss, g = squared_error_rnn_grad(rng.normal(size=(3, 2, 2)),
-        ...                                  np.zeros((2, 4)),
-        ...                                  rng.normal(size=(2, 4)),
-        ...                                  np.eye(4) / 2, np.zeros(4),
-        ...                                  rng.normal(size=(4, 1)),
-        ...                                  np.zeros(1),
-        ...                                  rng.normal(size=(3, 2, 1)))
-        >>> sorted(g), g["W_h"].shape
-        (['W_h', 'W_x', 'W_y', 'b', 'b_y', 'h0'], (4, 4))
+        >>> loss, g, h_last = squared_error_rnn_grad(
+        ...     rng.normal(size=(3, 2, 2)), rng.normal(size=(3, 2, 1)),
+        ...     np.zeros((2, 4)), rng.normal(size=(2, 4)), np.eye(4) / 2,
+        ...     np.zeros(4), rng.normal(size=(4, 1)), np.zeros(1))
+        >>> sorted(g), g["W_h"].shape, h_last.shape
+        (['W_h', 'W_x', 'W_y', 'b', 'b_y', 'h0'], (4, 4), (2, 4))
     """
     dims = Dims()
     xs = dims.float_array("xs", xs, ("T", "N", "D"))
@@ -206,7 +207,7 @@ def squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> tuple[floa
     grads = {"W_x": back["W_x"], "W_h": back["W_h"], "b": back["b"],
              "W_y": hs.reshape(T * N, H).T @ dys.reshape(T * N, C), "b_y": dys.reshape(T * N, C).sum(axis=0),
              "h0": back["h0"]}
-    return loss, grads
+    return loss, grads, hs[-1].copy() if dims["T"] else h0.copy()
 
 
 def rnn_param_jvp(xs, h0, W_x, W_h, b, dW_x=None, dW_h=None, db=None) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._sequences import checked_state
 from ._validate import Dims, RnngradInputError, check_choice
 from .activations import activation as _act, _derivative_from_output
 
@@ -46,32 +47,23 @@ __all__ = [
 
 SLOPE_ACTIVATIONS = ("tanh", "sigmoid")
 SLOPE_OUTPUTS = ("linear", "sigmoid")
-_PARAM_SHAPES = {"W_x": ("D", "H"), "W_h": ("H", "H"), "b": ("H",), "W_y": ("H", "C"), "b_y": ("C",)}
 
 
-def _params(dims: Dims, params, D_letter: str = "D") -> dict:
-    if not isinstance(params, dict):
-        raise RnngradInputError(f"params: expected a dict with keys {', '.join(_PARAM_SHAPES)}, "
-                                f"got {type(params).__name__}")
-    missing = [k for k in _PARAM_SHAPES if k not in params]
-    if missing:
-        raise RnngradInputError(f"params: expected keys {', '.join(_PARAM_SHAPES)}, missing {', '.join(missing)}")
-    out = {}
-    for key, letters in _PARAM_SHAPES.items():
-        if key == "W_x":
-            letters = (D_letter, "H")
-        out[key] = dims.float_array(f'params["{key}"]', params[key], letters)
-    return out
+def _weights(dims: Dims, W_x, W_h, b, W_y, b_y, D_letter: str = "D") -> tuple:
+    """The five weights of the model as float64 arrays, checked against each other and the data."""
+    return (dims.float_array("W_x", W_x, (D_letter, "H")), dims.float_array("W_h", W_h, ("H", "H")),
+            dims.float_array("b", b, ("H",)), dims.float_array("W_y", W_y, ("H", "C")),
+            dims.float_array("b_y", b_y, ("C",)))
 
 
-def _model_inputs(xs, h0, params, activation, output):
-    """Validate the arguments shared by the slope functions; return ``(dims, xs, h0, params)``."""
+def _model_inputs(xs, h0, W_x, W_h, b, W_y, b_y, activation, output):
+    """Validate the arguments shared by the slope functions; return ``(dims, xs, h0, (W_x, W_h, b, W_y, b_y))``."""
     check_choice("activation", activation, SLOPE_ACTIVATIONS)
     check_choice("output", output, SLOPE_OUTPUTS)
     dims = Dims()
     xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
-    return dims, xs, h0, _params(dims, params)
+    h0 = checked_state(Dims.float_array, dims, "h0", h0, "xs", xs)
+    return dims, xs, h0, _weights(dims, W_x, W_h, b, W_y, b_y)
 
 
 def _states(xw, h, W_h, activation):
@@ -137,7 +129,7 @@ def rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None) -> tuple[np.ndarray, np.ndarray]
     """
     dims = Dims()
     xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
+    h0 = checked_state(Dims.float_array, dims, "h0", h0, "xs", xs)
     W_x = dims.float_array("W_x", W_x, ("D", "H"))
     W_h = dims.float_array("W_h", W_h, ("H", "H"))
     b = dims.float_array("b", b, ("H",))
@@ -146,18 +138,20 @@ def rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None) -> tuple[np.ndarray, np.ndarray]
     return _tangent_sweep(xs @ W_x + b, dxs @ W_x, h0, dh0, W_h, "tanh")
 
 
-def sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", dh0_dt=None):
+def sequence_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt, dh0_dt=None, *, activation="tanh", output="linear"):
     """Total derivative of the outputs along the sequence, ``dy_t/dτ = dh_t/dτ W_y`` with ``dh_t/dτ = J_x(t) dx_t/dτ + J_h(t) dh_{t-1}/dτ``.
 
     Args:
-        xs: (T, N, D) inputs.
+        xs: (T, N, D) inputs, time-major (when T == N a batch-major array
+            cannot be told apart: transpose explicitly and try T != N).
         h0: (N, H) initial state.
-        params: dict with ``"W_x"`` (D, H), ``"W_h"`` (H, H), ``"b"`` (H,), ``"W_y"`` (H, C), ``"b_y"`` (C,).
+        W_x: (D, H), W_h: (H, H), b: (H,) the cell's weights.
+        W_y: (H, C), b_y: (C,) the read-out.
         dxs_dt: (T, N, D) rate of change of the inputs (for an evenly sampled series, e.g.
             ``np.gradient(xs, axis=0)`` or the known derivative of the signal).
-        activation: the cell's σ, ``"tanh"`` or ``"sigmoid"``.
-        output: ``"linear"`` (``y = h W_y + b_y``) or ``"sigmoid"`` (``y = sigmoid(h W_y + b_y)``).
         dh0_dt: (N, H) rate of change of the initial state (default zero: a fixed start).
+        activation: the cell's σ, ``"tanh"`` (default) or ``"sigmoid"``.
+        output: ``"linear"`` (``y = h W_y + b_y``) or ``"sigmoid"`` (``y = sigmoid(h W_y + b_y)``).
 
     Returns:
         (ys, dys_dt), both (T, N, C).
@@ -165,28 +159,28 @@ def sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", d
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(3, 10)),
-        ...      "W_h": rng.normal(size=(10, 10)) / 3, "b": np.zeros(10),
-        ...      "W_y": rng.normal(size=(10, 1)), "b_y": np.zeros(1)}
-        >>> xs = rng.normal(size=(8, 1, 3))
-        >>> ys, dys = sequence_slope(xs, np.zeros((1, 10)), p,
-        ...                          np.ones((8, 1, 3)), activation="sigmoid")
+        >>> w = (rng.normal(size=(3, 10)), rng.normal(size=(10, 10)) / 3,
+        ...      np.zeros(10), rng.normal(size=(10, 1)), np.zeros(1))
+        >>> xs, h0 = rng.normal(size=(8, 1, 3)), np.zeros((1, 10))
+        >>> ys, dys = sequence_slope(xs, h0, *w, np.ones((8, 1, 3)),
+        ...                          activation="sigmoid")
         >>> naive = np.einsum("tncd,tnd->tnc",
-        ...                   output_jacobian_at_step(xs, np.zeros((1, 10)), p,
-        ...                                           "sigmoid"),
+        ...                   output_jacobian_at_step(xs, h0, *w,
+        ...                                           activation="sigmoid"),
         ...                   np.ones((8, 1, 3)))
         >>> ys.shape, bool(np.allclose(dys[0], naive[0])), bool(
         ...     np.allclose(dys[1:], naive[1:]))
         ((8, 1, 1), True, False)
     """
-    dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
+    dims, xs, h0, (W_x, W_h, b, W_y, b_y) = _model_inputs(xs, h0, W_x, W_h, b, W_y, b_y, activation, output)
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh0 = np.zeros_like(h0) if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
-    hs, dhs = _tangent_sweep(xs @ p["W_x"] + p["b"], dxs_dt @ p["W_x"], h0, dh0, p["W_h"], activation)
-    return _readout(hs, dhs, p["W_y"], p["b_y"], output)
+    hs, dhs = _tangent_sweep(xs @ W_x + b, dxs_dt @ W_x, h0, dh0, W_h, activation)
+    return _readout(hs, dhs, W_y, b_y, output)
 
 
-def output_jacobian_at_step(xs, h0, params, activation="tanh",
+def output_jacobian_at_step(xs, h0, W_x, W_h, b, W_y, b_y, *,
+                            activation="tanh",
                             output="linear") -> np.ndarray:
     """The per-step Jacobian ``∂y_t/∂x_t`` with ``h_{t-1}`` held fixed:
     ``W_y^T diag(σ'(a_t)) W_x^T`` (linear output).
@@ -198,34 +192,36 @@ def output_jacobian_at_step(xs, h0, params, activation="tanh",
     (except at the first step when ``h_0`` is fixed).
 
     Args:
-        xs, h0, params, activation, output: as in ``sequence_slope``.
+        xs, h0, W_x, W_h, b, W_y, b_y, activation, output: as in
+            ``sequence_slope``.
 
     Returns:
         (T, N, C, D) with ``[t, n, c, d] = ∂y_t[n, c] / ∂x_t[n, d]``.
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)),
-        ...      "b": np.zeros(3),
-        ...      "W_y": np.ones((3, 1)), "b_y": np.zeros(1)}
+        >>> w = (np.ones((2, 3)), np.zeros((3, 3)), np.zeros(3),
+        ...      np.ones((3, 1)), np.zeros(1))
         >>> # tanh'(0) = 1
         >>> J = output_jacobian_at_step(np.zeros((1, 1, 2)),
-        ...                             np.zeros((1, 3)), p)
+        ...                             np.zeros((1, 3)), *w)
         >>> J.shape, J[0, 0].tolist()
         ((1, 1, 1, 2), [[3.0, 3.0]])
     """
-    _, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
-    hs = _states(xs @ p["W_x"] + p["b"], h0, p["W_h"], activation)
+    _, xs, h0, (W_x, W_h, b, W_y, b_y) = _model_inputs(
+        xs, h0, W_x, W_h, b, W_y, b_y, activation, output)
+    hs = _states(xs @ W_x + b, h0, W_h, activation)
     # (T, N, H)
     s = _derivative_from_output(activation, hs)
-    J = np.einsum("ic,tni,di->tncd", p["W_y"], s, p["W_x"])
+    J = np.einsum("ic,tni,di->tncd", W_y, s, W_x)
     if output == "sigmoid":
-        y = _act("sigmoid", hs @ p["W_y"] + p["b_y"])
+        y = _act("sigmoid", hs @ W_y + b_y)
         J = J * (y * (1.0 - y))[..., None]
     return J
 
 
-def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", output="linear", dh0_dt=None):
+def slope_by_prefix_differentiation(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt, dh0_dt=None, *, activation="tanh",
+                                    output="linear"):
     """The slope ``dy_t/dτ = Σ_{k<=t} (∂y_t/∂x_k) dx_k/dτ + (∂y_t/∂h_0) dh_0/dτ`` by differentiating each prefix separately.
 
     For every t the prefix ``x_1..x_t -> y_t`` is differentiated on its own by reverse mode
@@ -235,7 +231,8 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
     why tests and benchmarks use it as an independent reference.
 
     Args:
-        xs, h0, params, dxs_dt, activation, output, dh0_dt: as in ``sequence_slope``.
+        xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt, dh0_dt, activation, output:
+            as in ``sequence_slope``.
 
     Returns:
         (ys, dys_dt), both (T, N, C).
@@ -243,24 +240,22 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(1)
-        >>> p = {"W_x": rng.normal(size=(2, 5)),
-        ...      "W_h": rng.normal(size=(5, 5)) / 2, "b": np.zeros(5),
-        ...      "W_y": rng.normal(size=(5, 2)), "b_y": np.zeros(2)}
+        >>> w = (rng.normal(size=(2, 5)), rng.normal(size=(5, 5)) / 2,
+        ...      np.zeros(5), rng.normal(size=(5, 2)), np.zeros(2))
         >>> xs, v = rng.normal(size=(7, 3, 2)), rng.normal(size=(7, 3, 2))
-        >>> _, slow = slope_by_prefix_differentiation(xs, np.zeros((3, 5)), p,
-        ...                                           v)
-        >>> _, fast = sequence_slope(xs, np.zeros((3, 5)), p, v)
+        >>> _, slow = slope_by_prefix_differentiation(xs, np.zeros((3, 5)),
+        ...                                           *w, v)
+        >>> _, fast = sequence_slope(xs, np.zeros((3, 5)), *w, v)
         >>> bool(np.allclose(slow, fast))
         True
     """
-    dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output)
+    dims, xs, h0, (W_x, W_h, b, W_y, b_y) = _model_inputs(xs, h0, W_x, W_h, b, W_y, b_y, activation, output)
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh0 = None if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
     T, N, C = dims["T"], dims["N"], dims["C"]
-    W_x, W_h, W_y = p["W_x"], p["W_h"], p["W_y"]
-    hs = _states(xs @ W_x + p["b"], h0, W_h, activation)               # the forward pass alone (no tangents)
+    hs = _states(xs @ W_x + b, h0, W_h, activation)               # the forward pass alone (no tangents)
     deriv = _derivative_from_output(activation, hs)                       # σ'(a_t), (T, N, H)
-    ys = hs @ W_y + p["b_y"]
+    ys = hs @ W_y + b_y
     if output == "sigmoid":
         ys = _act("sigmoid", ys)
         out_scale = ys * (1.0 - ys)                                      # (T, N, C)
@@ -282,9 +277,9 @@ def slope_by_prefix_differentiation(xs, h0, params, dxs_dt, activation="tanh", o
     return ys, dys
 
 
-def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed", ys_observed=None,
-                            dys_observed_dt=None, dy_init_dt=None, activation="sigmoid", output="linear",
-                            dh0_dt=None):
+def sequence_slope_feedback(xs, h0, y_init, W_x, W_h, b, W_y, b_y, dxs_dt, *, feedback="observed",
+                            ys_observed=None, dys_observed_dt=None, dy_init_dt=None, dh0_dt=None,
+                            activation="tanh", output="linear"):
     """Slope of a model whose input at step t is ``u_t = (x_t, y_{t-1})``: the previous output is fed back.
 
     ``h_t = σ(u_t W_x + h_{t-1} W_h + b)``, ``y_t = h_t W_y + b_y``, with ``W_x`` of shape
@@ -301,18 +296,19 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
     At t = 1 the fed-back value is ``y_init`` with rate ``dy_init_dt`` (default zero).
 
     Args:
-        xs: (T, N, D) exogenous inputs.
-        y_init: (N, C) the value fed back at the first step.
+        xs: (T, N, D) exogenous inputs, time-major.
         h0: (N, H) initial state.
-        params: dict with ``"W_x"`` (D + C, H), ``"W_h"``, ``"b"``, ``"W_y"`` (H, C), ``"b_y"``.
+        y_init: (N, C) the value fed back at the first step.
+        W_x: (D + C, H), W_h: (H, H), b: (H,) the cell's weights.
+        W_y: (H, C), b_y: (C,) the read-out.
         dxs_dt: (T, N, D) rates of the exogenous inputs.
-        feedback: ``"observed"`` or ``"predicted"``.
+        feedback: ``"observed"`` (default) or ``"predicted"``.
         ys_observed: (T, N, C) observed series, ``ys_observed[t-1]`` is ``y_t``; fed back
             (shifted by one step) when ``feedback="observed"`` (its last step is not used).
         dys_observed_dt: (T, N, C) rates of the observed series (default zero).
         dy_init_dt: (N, C) rate of ``y_init`` (default zero).
-        activation: ``"sigmoid"`` (default) or ``"tanh"``; output: ``"linear"`` or ``"sigmoid"``.
         dh0_dt: (N, H) rate of the initial state (default zero).
+        activation: ``"tanh"`` (default) or ``"sigmoid"``; output: ``"linear"`` or ``"sigmoid"``.
 
     Returns:
         (ys, dys_dt), both (T, N, C): the model's outputs and their slope.
@@ -320,12 +316,11 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
     Example:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
-        >>> p = {"W_x": rng.normal(size=(3, 10)),
-        ...      "W_h": rng.normal(size=(10, 10)) / 3, "b": np.zeros(10),
-        ...      "W_y": rng.normal(size=(10, 1)), "b_y": np.zeros(1)}
+        >>> w = (rng.normal(size=(3, 10)), rng.normal(size=(10, 10)) / 3,
+        ...      np.zeros(10), rng.normal(size=(10, 1)), np.zeros(1))
         >>> xs = rng.normal(size=(5, 1, 2))
-        >>> ys, dys = sequence_slope_feedback(xs, np.zeros((1, 1)),
-        ...                                   np.zeros((1, 10)), p,
+        >>> ys, dys = sequence_slope_feedback(xs, np.zeros((1, 10)),
+        ...                                   np.zeros((1, 1)), *w,
         ...                                   np.ones((5, 1, 2)),
         ...                                   feedback="predicted")
         >>> ys.shape, dys.shape
@@ -336,14 +331,13 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
     check_choice("output", output, SLOPE_OUTPUTS)
     dims = Dims()
     xs = dims.float_array("xs", xs, ("T", "N", "D"))
-    h0 = dims.float_array("h0", h0, ("N", "H"))
+    h0 = checked_state(Dims.float_array, dims, "h0", h0, "xs", xs)
     # bind C from W_y before reading W_x, whose rows must be D + C
-    if isinstance(params, dict) and "W_y" in params:
-        dims.float_array('params["W_y"]', params["W_y"], ("H", "C"))
+    W_y = dims.float_array("W_y", W_y, ("H", "C"))
     y_init = dims.float_array("y_init", y_init, ("N", "C"))
     dims.sizes["D+C"] = dims["D"] + dims["C"]
     dims.origin["D+C"] = "xs and y_init"
-    p = _params(dims, params, D_letter="D+C")
+    W_x, W_h, b, W_y, b_y = _weights(dims, W_x, W_h, b, W_y, b_y, D_letter="D+C")
     dxs_dt = dims.float_array("dxs_dt", dxs_dt, ("T", "N", "D"))
     dh = np.zeros_like(h0) if dh0_dt is None else dims.float_array("dh0_dt", dh0_dt, ("N", "H"))
     dy_prev = np.zeros_like(y_init) if dy_init_dt is None else dims.float_array("dy_init_dt", dy_init_dt, ("N", "C"))
@@ -354,14 +348,14 @@ def sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed",
         dys_obs = (np.zeros_like(ys_obs) if dys_observed_dt is None
                    else dims.float_array("dys_observed_dt", dys_observed_dt, ("T", "N", "C")))
     D = dims["D"]
-    W_xx, W_xy, W_h = p["W_x"][:D], p["W_x"][D:], p["W_h"]
+    W_xx, W_xy = W_x[:D], W_x[D:]
     T, N, C = dims["T"], dims["N"], dims["C"]
     ys, dys = np.empty((T, N, C)), np.empty((T, N, C))
     h, y_prev = h0, y_init
     for t in range(T):
-        h = _act(activation, xs[t] @ W_xx + y_prev @ W_xy + p["b"] + h @ W_h)
+        h = _act(activation, xs[t] @ W_xx + y_prev @ W_xy + b + h @ W_h)
         dh = (dxs_dt[t] @ W_xx + dy_prev @ W_xy + dh @ W_h) * _derivative_from_output(activation, h)
-        y, dy = _readout(h, dh, p["W_y"], p["b_y"], output)
+        y, dy = _readout(h, dh, W_y, b_y, output)
         ys[t], dys[t] = y, dy
         if feedback == "observed":
             y_prev, dy_prev = ys_obs[t], dys_obs[t]

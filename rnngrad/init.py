@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import RnngradInputError, check_choice, positive_int, positive_number
+from ._validate import check_choice, generator, positive_int, positive_number
 from .activations import activation_derivative
 from .two_state_cell import TWO_STATE_ACTIVATIONS, two_state_state_jacobian
 
@@ -31,14 +31,6 @@ __all__ = [
     "glorot_jacobian_variance",
     "activation_derivative_moments",
 ]
-
-
-def _generator(name: str, rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise RnngradInputError(f"{name}: expected a numpy Generator or a non-negative integer seed, got {rng!r}")
 
 
 def glorot_limit(fan_in, fan_out) -> float:
@@ -83,7 +75,7 @@ def glorot_uniform(fan_in, fan_out, rng) -> np.ndarray:
         ((200, 200), True, 1.0)
     """
     limit = glorot_limit(fan_in, fan_out)
-    gen = _generator("rng", rng)
+    gen = generator(rng)
     return gen.uniform(-limit, limit, size=(int(fan_in), int(fan_out)))
 
 
@@ -136,7 +128,7 @@ class GlorotJacobianVariance:
             ``estimate - expected`` with.
 
     Example:
-        >>> r = glorot_jacobian_variance(50, "identity", trials=4, seed=2)
+        >>> r = glorot_jacobian_variance(50, "identity", trials=4, rng=2)
         >>> r.per_trial.shape, bool(
         ...     abs(r.estimate - r.expected) < 5 * r.standard_error)
         ((4,), True)
@@ -150,7 +142,7 @@ class GlorotJacobianVariance:
     standard_error: float
 
 
-def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state_std=1.0) -> GlorotJacobianVariance:
+def glorot_jacobian_variance(H, activation="tanh", trials=20, rng=0, N=1, state_std=1.0) -> GlorotJacobianVariance:
     """Estimate ``H * var(d h_t / d h_{t-1})`` for the two-state cell at Glorot initialisation (≈ 0.5 relu, ≈ 1 identity).
 
     Each trial draws a fresh ``W_h = glorot_uniform(H, H)`` and a previous state
@@ -162,9 +154,10 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
 
     Args:
         H: hidden units (>= 1; the estimate is meaningful for H of about 10 or more).
-        activation: ``σ``, one of ``"relu"``, ``"identity"``, ``"sigmoid"``, ``"tanh"``.
+        activation: ``σ``, one of ``"tanh"`` (default), ``"relu"``, ``"identity"``, ``"sigmoid"``.
         trials: independent repetitions (fresh weights and states each time).
-        seed: integer seed of the whole experiment.
+        rng: int seed or ``numpy.random.Generator`` of the whole experiment
+            (None is refused).
         N: rows of the previous state per trial.
         state_std: standard deviation of the previous state's entries.
 
@@ -172,7 +165,7 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
         GlorotJacobianVariance (estimate, spread, per-trial values, expectation, predicted spread).
 
     Example:
-        >>> r = glorot_jacobian_variance(100, "relu", trials=10, seed=0)
+        >>> r = glorot_jacobian_variance(100, "relu", trials=10, rng=0)
         >>> (round(r.estimate, 1),
         ...  round(glorot_jacobian_variance(100, "identity",
         ...                                 trials=10).estimate, 1))
@@ -183,7 +176,7 @@ def glorot_jacobian_variance(H, activation="relu", trials=20, seed=0, N=1, state
     trials = positive_int("trials", trials)
     N = positive_int("N", N)
     state_std = positive_number("state_std", state_std)
-    gen = _generator("seed", seed)
+    gen = generator(rng)
     values = np.empty(trials)
     for k in range(trials):
         W_h = glorot_uniform(H, H, gen)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._sequences import checked_sequence, checked_state
-from ._validate import Dims, RnngradInputError, positive_int
+from ._validate import Dims, RnngradInputError, activation_output, generator, positive_int
 
 __all__ = ["rnn_step_forward", "rnn_forward", "rnn_step_backward", "rnn_backward", "init_rnn_params"]
 
@@ -60,7 +60,11 @@ def rnn_forward(xs, h0, W_x, W_h, b) -> np.ndarray:
     """All hidden states of the tanh RNN over a sequence: ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``, t = 1..T.
 
     Args:
-        xs: (T, N, D) inputs, time-major.
+        xs: (T, N, D) inputs, time-major. A batch-major (N, T, D) array is
+            caught through ``h0``'s rows, except when T == N: both shapes
+            read the same. Transpose batch-major data explicitly
+            (``x.transpose(1, 0, 2)``) and try code on T != N first, so a
+            layout mistake fails loudly.
         h0: (N, H) initial hidden state.
         W_x: (D, H) input weights.
         W_h: (H, H) recurrent weights.
@@ -98,7 +102,9 @@ def rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict:
     """Gradients of one tanh step given ``dh = dL/dh``: with ``da = dh * (1 - h**2)``, ``dL/dW_h = h_prev^T da``.
 
     Only the step's output ``h`` is needed for tanh' (``1 - h**2``), so nothing is
-    recomputed.
+    recomputed. An ``h`` outside [-1, 1] cannot be a tanh output (a pre-activation
+    passed by mistake) and is refused; ``|h| == 1`` is accepted (tanh rounds to 1 in
+    float64 for pre-activations above about 19).
 
     Args:
         dh: (N, H) gradient of the loss with respect to this step's output ``h``.
@@ -130,10 +136,19 @@ def rnn_step_backward(dh, x, h_prev, h, W_x, W_h) -> dict:
     dh = dims.float_array("dh", dh, ("N", "H"))
     x = dims.float_array("x", x, ("N", "D"))
     h_prev = dims.float_array("h_prev", h_prev, ("N", "H"))
-    h = dims.float_array("h", h, ("N", "H"))
+    h = activation_output("h", dims.float_array("h", h, ("N", "H")))
     W_x = dims.float_array("W_x", W_x, ("D", "H"))
     W_h = dims.float_array("W_h", W_h, ("H", "H"))
-    da = dh * (1.0 - h * h)
+    return _step_backward(dh, x, h_prev, 1.0 - h * h, W_x, W_h)
+
+
+def _step_backward(dh, x, h_prev, slope, W_x, W_h) -> dict:
+    """The step backward on checked arrays, given the activation's slope ``σ'(a)`` (N, H) of the step.
+
+    No check of any kind: the public functions call it after theirs, and the mistaken variants of the
+    autograder call it with a wrong slope on purpose.
+    """
+    da = dh * slope
     return {"x": da @ W_x.T, "h_prev": da @ W_h.T, "W_x": x.T @ da, "W_h": h_prev.T @ da, "b": da.sum(axis=0)}
 
 
@@ -180,7 +195,10 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict:
 
     ``dhs[t]`` is the part of ``dL/dh_t`` that reaches ``h_t`` directly (e.g. through
     an output layer at step t); the recurrent part is accumulated here. The cached
-    ``hs`` of :func:`rnn_forward` are used; the forward pass is not recomputed.
+    ``hs`` of :func:`rnn_forward` are used; the forward pass is not recomputed (and
+    ``hs`` outside [-1, 1], which no tanh gives, are refused). Sequences are
+    time-major; when T == N a batch-major ``xs`` has the right shape and cannot be
+    detected, so keep every sequence (T, N, ...).
 
     Args:
         dhs: (T, N, H) direct gradients of the loss with respect to every hidden state.
@@ -217,7 +235,7 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict:
     dhs = dims.float_array("dhs", dhs, ("T", "N", "H"))
     xs = checked_sequence(Dims.float_array, dims, "xs", xs, ("T", "N", "D"))
     h0 = dims.float_array("h0", h0, ("N", "H"))
-    hs = dims.float_array("hs", hs, ("T", "N", "H"))
+    hs = activation_output("hs", dims.float_array("hs", hs, ("T", "N", "H")))
     W_x = dims.float_array("W_x", W_x, ("D", "H"))
     W_h = dims.float_array("W_h", W_h, ("H", "H"))
     das, dh0 = _bptt_sweep(dhs, hs, W_h)
@@ -226,7 +244,7 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h) -> dict:
     return grads
 
 
-def init_rnn_params(D, H, C=None, seed=0, scale=None) -> dict:
+def init_rnn_params(D, H, C=None, rng=0, scale=None) -> dict:
     """Random float64 parameters of a tanh RNN (and an output layer when ``C`` is given); weights ~ N(0, s^2).
 
     With ``scale=None`` each weight matrix uses ``s = 1/sqrt(fan_in)`` (``fan_in`` is
@@ -237,7 +255,8 @@ def init_rnn_params(D, H, C=None, seed=0, scale=None) -> dict:
         D: input size.
         H: hidden size.
         C: output size, or None for no output layer.
-        seed: seed of ``np.random.default_rng``; the same seed gives the same parameters.
+        rng: an int seed (the same seed gives the same parameters) or a
+            ``numpy.random.Generator`` (advanced); None is refused.
         scale: standard deviation of every weight, or None for ``1/sqrt(fan_in)``.
 
     Returns:
@@ -245,7 +264,7 @@ def init_rnn_params(D, H, C=None, seed=0, scale=None) -> dict:
         given, ``"W_y"`` (H, C), ``"b_y"`` (C,).
 
     Example:
-        >>> p = init_rnn_params(3, 4, C=5, seed=1)
+        >>> p = init_rnn_params(3, 4, C=5, rng=1)
         >>> {k: v.shape for k, v in p.items()}
         {'W_x': (3, 4), 'W_h': (4, 4), 'b': (4,), 'W_y': (4, 5), 'b_y': (5,)}
     """
@@ -253,17 +272,15 @@ def init_rnn_params(D, H, C=None, seed=0, scale=None) -> dict:
     H = positive_int("H", H)
     if C is not None:
         C = positive_int("C", C)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise RnngradInputError(f"seed: expected a non-negative integer, got {seed!r}")
     if scale is not None:
         if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(scale) or scale <= 0:
             raise RnngradInputError(f"scale: expected a positive finite number or None, got {scale!r}")
-    rng = np.random.default_rng(seed)
+    gen = generator(rng)
 
     def weights(rows: int, cols: int) -> np.ndarray:
         s = 1.0 / np.sqrt(rows) if scale is None else float(scale)
-        return rng.standard_normal((rows, cols)) * s
+        return gen.standard_normal((rows, cols)) * s
 
     params = {"W_x": weights(D, H), "W_h": weights(H, H), "b": np.zeros(H)}
     if C is not None:

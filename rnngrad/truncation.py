@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import Dims, DTypeError, RnngradInputError, positive_int
+from ._validate import Dims, DTypeError, RnngradInputError, generator, positive_int
 from .char_lm import _grads_from_sweep, _output_backward, char_lm_loss
 from .rnn import _bptt_sweep
 
@@ -78,7 +78,7 @@ def char_lm_truncated_grad(params, inputs, targets, h0=None, k=1) -> tuple[float
     Example:
         >>> from rnngrad.rnn import init_rnn_params
         >>> from rnngrad.char_lm import char_lm_grad
-        >>> p = init_rnn_params(4, 3, C=4, seed=0)
+        >>> p = init_rnn_params(4, 3, C=4, rng=0)
         >>> rng = np.random.default_rng(1)
         >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(
         ...     0, 4, (6, 2))
@@ -130,7 +130,7 @@ def char_lm_chunked_grad(params, inputs, targets, h0=None, k=1) -> tuple[float, 
     Example:
         >>> from rnngrad.rnn import init_rnn_params
         >>> from rnngrad.char_lm import char_lm_grad
-        >>> p = init_rnn_params(4, 3, C=4, seed=0)
+        >>> p = init_rnn_params(4, 3, C=4, rng=0)
         >>> rng = np.random.default_rng(1)
         >>> inputs, targets = rng.integers(0, 4, (6, 2)), rng.integers(
         ...     0, 4, (6, 2))
@@ -166,7 +166,7 @@ def _cut_probabilities(p, T: int) -> np.ndarray:
     return probs
 
 
-def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None,
+def randomized_truncation_grad(params, inputs, targets, h0=None, *, rng,
                                p=0.2, compensate=True
                                ) -> tuple[float, dict, np.ndarray]:
     """Unbiased randomized truncation of BPTT: cut the link out of step s
@@ -183,7 +183,9 @@ def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None,
         inputs: int (T, N) in [0, V).
         targets: int (T, N) in [0, V).
         h0: (N, H) initial hidden state, or None for zeros.
-        rng: a ``np.random.Generator``, the only source of randomness.
+        rng: the only source of randomness, required: a Generator
+            (advanced: pass the same one to average over calls) or an
+            int seed (the same cuts at every call); None is refused.
         p: cut probability in [0, 1) for every link, or an array (T,) whose
             entry s is the probability of cutting the link from step s
             (0-based) to its predecessor (``h0`` for s = 0).
@@ -198,7 +200,7 @@ def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None,
     Example:
         >>> from rnngrad.rnn import init_rnn_params
         >>> from rnngrad.char_lm import char_lm_grad
-        >>> p = init_rnn_params(4, 3, C=4, seed=0)
+        >>> p = init_rnn_params(4, 3, C=4, rng=0)
         >>> rng = np.random.default_rng(0)
         >>> inputs, targets = (rng.integers(0, 4, (5, 1)),
         ...                    rng.integers(0, 4, (5, 1)))
@@ -210,16 +212,14 @@ def randomized_truncation_grad(params, inputs, targets, h0=None, rng=None,
         >>> bool(np.abs(est - full).max() < 0.05 * np.abs(full).max())
         True
     """
-    if not isinstance(rng, np.random.Generator):
-        raise DTypeError("rng: expected a numpy.random.Generator, "
-                         f"got {type(rng).__name__}")
+    gen = generator(rng)
     if not isinstance(compensate, (bool, np.bool_)):
         raise DTypeError(f"compensate: expected a bool, got {compensate!r}")
     loss, cache = char_lm_loss(params, inputs, targets, h0)
     T = cache["hs"].shape[0]
     probs = _cut_probabilities(p, T)
     out_grads, dhs = _output_backward(cache)
-    cut = rng.random(T) < probs
+    cut = gen.random(T) < probs
     keep_weight = 1.0 / (1.0 - probs) if compensate else np.ones(T)
     link_scale = np.where(cut, 0.0, keep_weight)
     return (loss, _sweep_with_link_scale(cache, out_grads, dhs, link_scale),

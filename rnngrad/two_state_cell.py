@@ -1,6 +1,6 @@
 """A recurrent cell with two states, built so that its Jacobians can be checked by hand.
 
-In the row-vector convention, with ``σ`` the recurrent activation (relu by default)::
+In the row-vector convention, with ``σ`` the recurrent activation (tanh by default)::
 
     h_t = σ(h_{t-1}) W_h + b          W_h (H, H), b (H,)
     c_t = c_{t-1} - h_{t-1} + h_t
@@ -75,7 +75,7 @@ def _output_preactivation(x, c, W_o, variant):
     return z, _sigmoid(z)
 
 
-def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu",
+def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="tanh",
                    variant="inside"):
     """One step of the two-state cell: ``h = σ(h_prev) W_h + b``,
     ``c = c_prev - h_prev + h``, then the output ``o``.
@@ -86,8 +86,8 @@ def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu",
         c_prev: (N, H) previous second state.
         W_h: (H, H) recurrent weights; b: (H,) bias.
         W_o: (D, H) input weights of the output.
-        activation: ``σ``, one of ``"relu"`` (default), ``"identity"``,
-            ``"sigmoid"``, ``"tanh"``.
+        activation: ``σ``, one of ``"tanh"`` (default), ``"relu"``,
+            ``"identity"``, ``"sigmoid"``.
         variant: ``"inside"`` for ``o = sigmoid(x W_o + c)``, ``"after"``
             for ``o = sigmoid(x W_o) + c``.
 
@@ -100,7 +100,8 @@ def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu",
         ...                          np.array([[1.0, -1.0]]),
         ...                          np.zeros((1, 2)),
         ...                          np.eye(2), np.zeros(2),
-        ...                          np.ones((2, 2)), variant="after")
+        ...                          np.ones((2, 2)), activation="relu",
+        ...                          variant="after")
         >>> # relu kills the negative unit; c = 0 - h_prev + h
         >>> h.tolist(), c.tolist(), o.tolist()
         ([[1.0, 0.0]], [[0.0, 1.0]], [[0.5, 1.5]])
@@ -114,7 +115,7 @@ def two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu",
     return o, h, c
 
 
-def two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="inside"):
+def two_state_forward(xs, h0, c0, W_h, b, W_o, activation="tanh", variant="inside"):
     """Run the two-state cell over a sequence: ``(o_t, h_t, c_t)`` for t = 1..T from ``(h_0, c_0)``.
 
     Args:
@@ -161,7 +162,7 @@ def _A(h_prev: np.ndarray, W_h: np.ndarray, activation: str) -> np.ndarray:
     return W_h.T[None, :, :] * _act_deriv(activation, h_prev)[:, None, :]
 
 
-def two_state_state_jacobian(h_prev, W_h, activation="relu") -> np.ndarray:
+def two_state_state_jacobian(h_prev, W_h, activation="tanh") -> np.ndarray:
     """Jacobian of the stacked state: ``d(h_t, c_t) / d(h_{t-1}, c_{t-1}) = [[A, 0], [A - I, I]]``, ``A = W_h^T diag(σ'(h_{t-1}))``.
 
     It depends on neither ``c_{t-1}``, ``b`` nor the input.
@@ -177,7 +178,8 @@ def two_state_state_jacobian(h_prev, W_h, activation="relu") -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> J = two_state_state_jacobian(np.array([[1.0, -1.0]]), 2 * np.eye(2))
+        >>> J = two_state_state_jacobian(np.array([[1.0, -1.0]]), 2 * np.eye(2),
+        ...                              activation="relu")
         >>> # relu'(-1) = 0 removes the second column of A
         >>> J[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
         [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0],
@@ -198,7 +200,7 @@ def two_state_state_jacobian(h_prev, W_h, activation="relu") -> np.ndarray:
 
 
 def two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o,
-                              activation="relu",
+                              activation="tanh",
                               variant="inside") -> np.ndarray:
     """Jacobian of the output with respect to the previous states,
     ``d o_t / d(h_{t-1}, c_{t-1})``.
@@ -221,7 +223,8 @@ def two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o,
         >>> args = (np.zeros((1, 1)), np.ones((1, 2)), np.zeros((1, 2)),
         ...         np.eye(2), np.zeros(2), np.ones((1, 2)))
         >>> # A = I here, so A - I = 0
-        >>> two_state_output_jacobian(*args, variant="after")[0].tolist()
+        >>> two_state_output_jacobian(*args, activation="relu",
+        ...                           variant="after")[0].tolist()
         [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
     """
     _check_options(activation, variant)
@@ -239,7 +242,7 @@ def two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o,
     return _act_deriv("sigmoid", z)[:, :, None] * block
 
 
-def two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside") -> np.ndarray:
+def two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="tanh", variant="inside") -> np.ndarray:
     """Jacobian of the output with respect to this step's input, ``d o_t / d x_t = diag(sigmoid'(z_t)) W_o^T``.
 
     ``z_t = x_t W_o`` for ``"after"`` and ``z_t = x_t W_o + c_t`` for ``"inside"``; the states do

@@ -26,21 +26,34 @@ class BookBuild:
     log: str
     html: Path
     seconds: float
+    #: the book as one PDF (book/build_pdf.py, run after the site is built), and that command's result
+    pdf: Path | None = None
+    pdf_returncode: int | None = None
+    pdf_log: str = ""
+    pdf_seconds: float = 0.0
 
 
 _build: BookBuild | None = None
 
 
 def build_book(out_dir: Path) -> BookBuild:
-    """Run the MathJax set-up (quick when done) and a clean build of the book into ``out_dir``."""
+    """Run the MathJax set-up (quick when done), a clean build of the book into ``out_dir``, then its PDF."""
     subprocess.run(["bash", str(REPO / "book" / "_setup_assets.sh")], check=True, cwd=REPO)
     start = time.perf_counter()
     proc = subprocess.run(
         [str(JUPYTER_BOOK), "build", ".", "-W", "-n", "--keep-going", "--path-output", str(out_dir)],
         cwd=REPO, capture_output=True, text=True,
     )
-    return BookBuild(proc.returncode, proc.stdout + proc.stderr, out_dir / "_build" / "html",
-                     time.perf_counter() - start)
+    build = BookBuild(proc.returncode, proc.stdout + proc.stderr, out_dir / "_build" / "html",
+                      time.perf_counter() - start)
+    if build.returncode != 0:
+        return build
+    start = time.perf_counter()   # the PDF, which the site links (it reuses the build's execution cache)
+    pdf = subprocess.run([sys.executable, str(REPO / "book" / "build_pdf.py"), "--path-output", str(out_dir)],
+                         cwd=REPO, capture_output=True, text=True)
+    return dataclasses.replace(build, pdf=out_dir / "_build" / "pdf" / "rnn-derivatives.pdf",
+                               pdf_returncode=pdf.returncode, pdf_log=pdf.stdout + pdf.stderr,
+                               pdf_seconds=time.perf_counter() - start)
 
 
 def built_book() -> BookBuild:

@@ -122,19 +122,20 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h):
     return {key: _grad(loss(key), value) for key, value in args.items()}
 
 
-def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
+def char_lm_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y):
     from rnngrad.char_lm import char_lm_loss
     args = {"W_x": W_x, "W_h": W_h, "b": b, "W_y": W_y, "b_y": b_y, "h0": h0}
 
+    def forward(p):
+        return char_lm_loss({k: p[k] for k in ("W_x", "W_h", "b", "W_y", "b_y")}, inputs, targets, p["h0"])
+
     def loss(key):
-        def f(value):
-            p = {**args, key: value}
-            return char_lm_loss({k: p[k] for k in ("W_x", "W_h", "b", "W_y", "b_y")}, inputs, targets, p["h0"])[0]
-        return f
-    return loss("b")(b), {key: _grad(loss(key), value) for key, value in args.items()}
+        return lambda value: forward({**args, key: value})[0]
+    value, cache = forward(args)
+    return value, {key: _grad(loss(key), v) for key, v in args.items()}, cache["hs"][-1]
 
 
-def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
+def squared_error_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y):
     from rnngrad.rnn import rnn_forward
     args = {"h0": h0, "W_x": W_x, "W_h": W_h, "b": b, "W_y": W_y, "b_y": b_y}
 
@@ -144,7 +145,8 @@ def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
             ys = rnn_forward(xs, p["h0"], p["W_x"], p["W_h"], p["b"]) @ p["W_y"] + p["b_y"]
             return 0.5 * np.sum((ys - targets) ** 2) / xs.shape[1]
         return f
-    return loss("b")(b), {key: _grad(loss(key), value) for key, value in args.items()}
+    h_last = rnn_forward(xs, h0, W_x, W_h, b)[-1]
+    return loss("b")(b), {key: _grad(loss(key), value) for key, value in args.items()}, h_last
 
 
 # ------------------------------------------------------------------------------------------ ps4
@@ -191,6 +193,76 @@ def weight_tangent(xs, h0, W_x, W_h, b, dW_h):
     return _directional(lambda w: rnn_forward(xs, h0, W_x, w, b), W_h, dW_h)
 
 
+# ------------------------------------------------------------------------------------------ ps6
+def _lstm_bias(x, h_prev, gates, W_x, W_h):
+    """The bias the forward pass used, read off the first example's gates."""
+    H = h_prev.shape[1]
+    a = np.concatenate([_inverse("sigmoid", gates[0, :2 * H]), _inverse("tanh", gates[0, 2 * H:3 * H]),
+                        _inverse("sigmoid", gates[0, 3 * H:])])
+    return a - x[0] @ W_x - h_prev[0] @ W_h
+
+
+def _grads(loss, args: dict) -> dict:
+    return {key: _grad(lambda v, key=key: loss({**args, key: v}), value) for key, value in args.items()}
+
+
+def lstm_step_backward(dh, dc, x, h_prev, c_prev, c, gates, W_x, W_h):
+    from rnngrad.lstm import lstm_step_forward
+    args = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "W_x": W_x, "W_h": W_h,
+            "b": _lstm_bias(x, h_prev, gates, W_x, W_h)}
+
+    def loss(p):
+        h, c_new, _ = lstm_step_forward(p["x"], p["h_prev"], p["c_prev"], p["W_x"], p["W_h"], p["b"])
+        return np.sum(dh * h) + np.sum(dc * c_new)
+    return _grads(loss, args)
+
+
+def lstm_backward(dhs, xs, h0, c0, hs, cs, gates, W_x, W_h):
+    from rnngrad.lstm import lstm_forward
+    args = {"xs": xs, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "b": _lstm_bias(xs[0], h0, gates[0], W_x, W_h)}
+    return _grads(lambda p: np.sum(dhs * lstm_forward(p["xs"], p["h0"], p["c0"], p["W_x"], p["W_h"], p["b"])[0]),
+                  args)
+
+
+def _gru_biases(x, h_prev, gates, W_x, W_h, b_hn, variant):
+    H = h_prev.shape[1]
+    r, n = gates[0, :H], gates[0, 2 * H:]
+    xw = x[0] @ W_x
+    rec = r * (h_prev[0] @ W_h[:, 2 * H:] + b_hn) if variant == "torch" else (r * h_prev[0]) @ W_h[:, 2 * H:] + b_hn
+    return np.concatenate([_inverse("sigmoid", gates[0, :2 * H]) - xw[:2 * H] - h_prev[0] @ W_h[:, :2 * H],
+                           _inverse("tanh", n) - xw[2 * H:] - rec])
+
+
+def _gru_step(variant):
+    def backward(dh, x, h_prev, gates, W_x, W_h, b_hn):
+        from rnngrad.gru import gru_step_forward
+        args = {"x": x, "h_prev": h_prev, "W_x": W_x, "W_h": W_h,
+                "b": _gru_biases(x, h_prev, gates, W_x, W_h, b_hn, variant), "b_hn": b_hn}
+        return _grads(lambda p: np.sum(dh * gru_step_forward(p["x"], p["h_prev"], p["W_x"], p["W_h"], p["b"],
+                                                             p["b_hn"], variant=variant)[0]), args)
+    return backward
+
+
+gru_step_backward = _gru_step("torch")
+gru_cho_step_backward = _gru_step("cho")
+
+
+def lstm_state_jacobian(c_prev, c, gates, W_h):
+    H = c.shape[1]
+    out = np.zeros((len(c), 2 * H, 2 * H))
+    for n in range(len(c)):
+        a = np.concatenate([_inverse("sigmoid", gates[n, :2 * H]), _inverse("tanh", gates[n, 2 * H:3 * H]),
+                            _inverse("sigmoid", gates[n, 3 * H:])])
+
+        def step(state, a=a):
+            pre = a + state[:H] @ W_h           # the previous h moved by state[:H] from where it was
+            i, f, o = _act("sigmoid", pre[:H]), _act("sigmoid", pre[H:2 * H]), _act("sigmoid", pre[3 * H:])
+            c_new = f * state[H:] + i * np.tanh(pre[2 * H:3 * H])
+            return np.concatenate([o * np.tanh(c_new), c_new])
+        out[n] = _jacobian(step, np.concatenate([np.zeros(H), c_prev[n]]))
+    return out
+
+
 FUNCTIONS = {
     "ps1_softmax": ["softmax_jacobian", "softmax_vjp", "cross_entropy_grad", "smoothed_cross_entropy_grad"],
     "ps2_layout_cell": ["map_jacobian", "rnn_step_jacobian", "batched_matmul_jacobian", "rnn_step_backward",
@@ -198,4 +270,6 @@ FUNCTIONS = {
     "ps3_bptt": ["rnn_backward", "char_lm_grad", "squared_error_grad"],
     "ps4_hidden_jacobians": ["two_state_state_jacobian", "leaky_step_jacobians"],
     "ps5_sequence_slope": ["rnn_jvp", "sequence_slope", "weight_tangent"],
+    "ps6_gated_cells": ["lstm_step_backward", "lstm_backward", "gru_step_backward", "lstm_state_jacobian",
+                        "gru_cho_step_backward"],
 }

@@ -70,9 +70,10 @@ def _reference_lines() -> list[str]:
     import rnngrad.char_lm, rnngrad.cross_entropy, rnngrad.extras, rnngrad.forward_mode  # noqa: E401
     import rnngrad.hidden_jacobians, rnngrad.layout, rnngrad.rnn, rnngrad.softmax  # noqa: E401
     import rnngrad.truncation, rnngrad.two_state_cell  # noqa: E401
+    import rnngrad.gated_jacobians, rnngrad.gru, rnngrad.lstm  # noqa: E401
     modules = [rnngrad.char_lm, rnngrad.cross_entropy, rnngrad.extras, rnngrad.forward_mode,
                rnngrad.hidden_jacobians, rnngrad.layout, rnngrad.rnn, rnngrad.softmax, rnngrad.truncation,
-               rnngrad.two_state_cell]
+               rnngrad.two_state_cell, rnngrad.gated_jacobians, rnngrad.gru, rnngrad.lstm]
     out = []
     for module in modules:
         for line in inspect.getsource(module).splitlines():

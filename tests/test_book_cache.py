@@ -67,6 +67,20 @@ def test_the_digest_follows_content_not_modification_times(tmp_path):
     assert ext.source_digest(tmp_path, ["pkg"]) != before
 
 
+def test_a_one_page_build_finds_the_sources_from_the_books_root(tmp_path):
+    """``jupyter-book build book/page.md`` runs with the page's folder as confdir; the dependencies are
+    still named from the folder of ``_config.yml`` above it."""
+    ext = _extension()
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    pages = tmp_path / "book" / "part"
+    pages.mkdir(parents=True)
+    assert ext.book_root(pages) == tmp_path
+    assert ext.book_root(tmp_path) == tmp_path
+    assert ext.source_digest(ext.book_root(pages), ["pkg"]) == ext.source_digest(tmp_path, ["pkg"])
+
+
 def test_a_missing_dependency_is_a_configuration_error(tmp_path):
     ext = _extension()
     with pytest.raises(Exception, match="execution_dependencies: expected a file or folder.*'nowhere'"):
@@ -84,7 +98,7 @@ def test_the_book_configuration_names_rnngrad_and_the_shared_page_settings():
 def _book(tmp_path: Path) -> Path:
     root = tmp_path / "book-copy"
     (root / "book").mkdir(parents=True)
-    for shared in ("_ext", "_static", "references.bib"):
+    for shared in ("_ext", "_static", "references.bib", "diagrams"):
         (root / "book" / shared).symlink_to(REPO / "book" / shared)
     shutil.copy(REPO / "book" / "book_setup.py", root / "book" / "book_setup.py")
     shutil.copytree(REPO / "rnngrad", root / "rnngrad", ignore=shutil.ignore_patterns("__pycache__"))

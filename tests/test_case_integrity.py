@@ -126,14 +126,13 @@ def test_spec_rejects_makers_that_cannot_be_scored():
 # ---------------------------------------------------------------------------------- a lookup table
 def _lookup_table(spec):
     """A function answering the published cases from a table keyed by its inputs' bytes, and nothing else."""
-    table = {}
-    for case in spec.published_cases():
-        key = b"".join(a.tobytes() for a in _arrays(case.args))
-        table[key] = spec.expected(case)
+    def key_of(args, kwargs):  # the arrays' bytes and the options (a keyword such as k=2)
+        return b"".join(a.tobytes() for a in _arrays(args)) + repr(sorted(kwargs.items())).encode()
 
-    def lookup(*args):
-        key = b"".join(a.tobytes() for a in _arrays(args))
-        return table[key]       # KeyError on any input it has not seen
+    table = {key_of(case.args, case.kwargs): spec.expected(case) for case in spec.published_cases()}
+
+    def lookup(*args, **kwargs):
+        return table[key_of(args, kwargs)]       # KeyError on any input it has not seen
     return lookup
 
 

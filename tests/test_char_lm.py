@@ -20,7 +20,7 @@ KEYS = ("W_x", "W_h", "b", "W_y", "b_y")
 def make_lm(seed, T, N, V, H):
     """Random parameters (with nonzero biases), a batch of index sequences and an initial state."""
     rng = np.random.default_rng(seed)
-    params = init_rnn_params(V, H, C=V, seed=seed)
+    params = init_rnn_params(V, H, C=V, rng=seed)
     params["b"] = rng.standard_normal(H) * 0.3
     params["b_y"] = rng.standard_normal(V) * 0.3
     return {"params": params, "inputs": rng.integers(0, V, (T, N)), "targets": rng.integers(0, V, (T, N)),
@@ -198,20 +198,20 @@ TEXT = "the cat sat on the mat. the rat sat on the hat. " * 4
 
 
 def test_training_is_deterministic_and_learns():
-    a = train_char_lm(TEXT, hidden_size=24, seq_len=16, steps=150, lr=0.1, seed=3)
-    b = train_char_lm(TEXT, hidden_size=24, seq_len=16, steps=150, lr=0.1, seed=3)
+    a = train_char_lm(TEXT, hidden_size=24, seq_len=16, steps=150, lr=0.1, rng=3)
+    b = train_char_lm(TEXT, hidden_size=24, seq_len=16, steps=150, lr=0.1, rng=3)
     assert np.array_equal(a.losses, b.losses) and all(np.array_equal(a.params[k], b.params[k]) for k in KEYS)
     assert a.vocab == "".join(sorted(set(TEXT)))
     assert a.losses.shape == a.grad_norms.shape == (150,)
     assert abs(a.losses[0] - np.log(len(a.vocab))) < 0.3   # starts near uniform guessing
     assert a.losses[-20:].mean() < 0.5 * a.losses[0]
-    c = train_char_lm(TEXT, hidden_size=24, seq_len=16, steps=150, lr=0.1, seed=4)
+    c = train_char_lm(TEXT, hidden_size=24, seq_len=16, steps=150, lr=0.1, rng=4)
     assert not np.array_equal(a.losses, c.losses)
 
 
 def test_training_losses_are_the_model_losses_and_clipping_modes_work():
-    res = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=1, lr=0.1, seed=0, clip=None)
-    p0 = init_rnn_params(len(res.vocab), 8, C=len(res.vocab), seed=0)
+    res = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=1, lr=0.1, rng=0, clip=None)
+    p0 = init_rnn_params(len(res.vocab), 8, C=len(res.vocab), rng=0)
     data = res.encode(TEXT)
     loss, g, _ = char_lm_grad(p0, data[:10, None], data[1:11, None])
     assert abs(res.losses[0] - loss / 10) < 1e-12
@@ -220,14 +220,14 @@ def test_training_losses_are_the_model_losses_and_clipping_modes_work():
     grads = {k: g[k] for k in KEYS}
     clipped = {None: grads, "elementwise": clip_elementwise(grads, 0.5), "global_norm": clip_global_norm(grads, 0.5)[0]}
     for clip, want in clipped.items():
-        r = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=1, lr=0.1, seed=0, clip=clip, clip_value=0.5)
+        r = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=1, lr=0.1, rng=0, clip=clip, clip_value=0.5)
         expected = adagrad_update(p0, want, {k: np.zeros_like(v) for k, v in p0.items()}, 0.1)[0]
         for k in KEYS:
             assert_close(r.params[k], expected[k], rtol=1e-12, atol=1e-14, name=f"{k} after one step (clip={clip})")
     assert not np.allclose(clipped["elementwise"]["W_y"], grads["W_y"])      # 0.5 does cut this gradient
     assert not np.allclose(clipped["global_norm"]["W_y"], grads["W_y"])
     for clip in ("elementwise", "global_norm"):
-        r = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=30, lr=0.1, seed=0, clip=clip, clip_value=0.5)
+        r = train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=30, lr=0.1, rng=0, clip=clip, clip_value=0.5)
         assert np.isfinite(r.losses).all()
     with pytest.raises(RnngradInputError, match=r"^clip: "):
         train_char_lm(TEXT, hidden_size=8, seq_len=10, steps=1, clip="sometimes")
@@ -254,13 +254,16 @@ def test_sample_follows_the_model_distribution():
 
 
 def test_sample_from_a_trained_model_reproduces_the_text():
-    res = train_char_lm("abcdabcdabcdabcd", hidden_size=12, seq_len=8, steps=120, lr=0.3, seed=0)
+    res = train_char_lm("abcdabcdabcdabcd", hidden_size=12, seq_len=8, steps=120, lr=0.3, rng=0)
     out = res.decode(sample(res.params, np.zeros(12), res.encode("a")[0], 12, np.random.default_rng(0),
                             temperature=0.05))
     assert out == "bcdabcdabcda"
-    with pytest.raises(RnngradInputError, match=r"^seed_idx: "):
+    with pytest.raises(RnngradInputError, match=r"^first_idx: "):
         sample(res.params, np.zeros(12), 4, 3, np.random.default_rng(0))
-    with pytest.raises(DTypeError, match=r"^rng: "):
-        sample(res.params, np.zeros(12), 0, 3, 0)
+    with pytest.raises(RnngradInputError, match=r"^rng: .*got None"):
+        sample(res.params, np.zeros(12), 0, 3, None)
+    # an int seed is the Generator it seeds
+    assert np.array_equal(sample(res.params, np.zeros(12), 0, 9, 4), sample(res.params, np.zeros(12), 0, 9,
+                                                                             np.random.default_rng(4)))
     with pytest.raises(RnngradInputError, match=r"^temperature: "):
         sample(res.params, np.zeros(12), 0, 3, np.random.default_rng(0), temperature=0.0)

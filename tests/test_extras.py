@@ -90,7 +90,8 @@ def test_squared_error_rnn_grad_matches_torch_autograd(T, N, D, H, C, seed):
     p = {"W_x": _weights(rng, D, H), "W_h": _weights(rng, H, H, 1.2), "b": rng.standard_normal(H),
          "W_y": _weights(rng, H, C), "b_y": rng.standard_normal(C)}
     targets = rng.standard_normal((T, N, C))
-    loss, grads = extras.squared_error_rnn_grad(xs, h0, p["W_x"], p["W_h"], p["b"], p["W_y"], p["b_y"], targets)
+    loss, grads, h_last = extras.squared_error_rnn_grad(xs, targets, h0, p["W_x"], p["W_h"], p["b"], p["W_y"],
+                                                        p["b_y"])
     tp = {k: t(v).requires_grad_() for k, v in p.items()}
     th0 = t(h0).requires_grad_()
     h, total = th0, 0.0
@@ -102,6 +103,7 @@ def test_squared_error_rnn_grad_matches_torch_autograd(T, N, D, H, C, seed):
     for k in p:
         assert_close(grads[k], n(tp[k].grad), name=k)
     assert_close(grads["h0"], n(th0.grad), name="h0")
+    assert_close(h_last, n(h.detach()), name="h_last")
 
 
 def test_squared_error_rnn_grad_matches_finite_differences_of_its_loss():
@@ -109,7 +111,7 @@ def test_squared_error_rnn_grad_matches_finite_differences_of_its_loss():
     args = {"xs": rng.standard_normal((3, 2, 2)), "h0": rng.standard_normal((2, 3)),
             "W_x": rng.standard_normal((2, 3)), "W_h": rng.standard_normal((3, 3)) / 2, "b": rng.standard_normal(3),
             "W_y": rng.standard_normal((3, 2)), "b_y": rng.standard_normal(2), "targets": rng.standard_normal((3, 2, 2))}
-    _, grads = extras.squared_error_rnn_grad(**args)
+    _, grads, _ = extras.squared_error_rnn_grad(**args)
     for key in ("W_x", "W_h", "b", "W_y", "b_y", "h0"):
         def loss(w, key=key):
             return extras.squared_error_rnn_grad(**dict(args, **{key: w}))[0]
@@ -162,4 +164,4 @@ def test_extras_validate_their_inputs_and_never_mutate_them():
     with pytest.raises(RnngradInputError, match="activation|name"):
         extras.cell_step_backward(h0, h0, h0, h0, W_h, W_h, activation="softsign")
     with pytest.raises(ShapeError, match="targets"):
-        extras.squared_error_rnn_grad(hs, h0, W_h, W_h, h0[0], W_h, h0[0], np.ones((3, 2)))
+        extras.squared_error_rnn_grad(hs, np.ones((3, 2)), h0, W_h, W_h, h0[0], W_h, h0[0])

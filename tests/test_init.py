@@ -39,7 +39,7 @@ def test_a_generator_is_advanced_so_two_draws_differ():
 @pytest.mark.parametrize("activation, value", [("relu", 0.5), ("identity", 1.0)])
 def test_relu_halves_the_jacobian_variance_that_identity_keeps_at_one(activation, value):
     H, trials = 64, 40
-    r = glorot_jacobian_variance(H, activation, trials=trials, seed=11)
+    r = glorot_jacobian_variance(H, activation, trials=trials, rng=11)
     assert r.per_trial.shape == (trials,)
     # the tolerance is the standard error derived from H (entries per trial) and the number of trials
     assert abs(r.expected - value) < 2.0 / H**2
@@ -49,8 +49,8 @@ def test_relu_halves_the_jacobian_variance_that_identity_keeps_at_one(activation
 
 
 def test_relu_and_identity_are_told_apart():
-    relu = glorot_jacobian_variance(32, "relu", trials=10, seed=1)
-    ident = glorot_jacobian_variance(32, "identity", trials=10, seed=1)
+    relu = glorot_jacobian_variance(32, "relu", trials=10, rng=1)
+    ident = glorot_jacobian_variance(32, "identity", trials=10, rng=1)
     gap = ident.estimate - relu.estimate
     assert gap > 10 * math.hypot(relu.standard_error, ident.standard_error)
     assert abs(gap - 0.5) < 5 * math.hypot(relu.standard_error, ident.standard_error)
@@ -58,7 +58,7 @@ def test_relu_and_identity_are_told_apart():
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_smooth_activations_match_the_gaussian_moment(activation):
-    r = glorot_jacobian_variance(48, activation, trials=30, seed=5, N=4)
+    r = glorot_jacobian_variance(48, activation, trials=30, rng=5, N=4)
     m1, m2, m4 = activation_derivative_moments(activation)
     assert 0 < m1 and m1**2 <= m2 and m2**2 <= m4
     assert abs(r.estimate - r.expected) < 5 * r.standard_error
@@ -76,7 +76,7 @@ def test_moments_agree_with_monte_carlo():
 @given(H=dims(2, 12), N=dims(1, 3), seed=st.integers(0, 1000), activation=st.sampled_from(["relu", "identity"]))
 def test_each_trial_is_H_times_the_variance_of_the_torch_jacobian(H, N, seed, activation):
     # redo the first trial by hand, with the Jacobian from torch.func instead of the closed form
-    r = glorot_jacobian_variance(H, activation, trials=2, seed=seed, N=N)
+    r = glorot_jacobian_variance(H, activation, trials=2, rng=seed, N=N)
     gen = np.random.default_rng(seed)
     W_h = glorot_uniform(H, H, gen)
     h_prev = gen.standard_normal((N, H))
@@ -86,17 +86,19 @@ def test_each_trial_is_H_times_the_variance_of_the_torch_jacobian(H, N, seed, ac
 
 
 def test_state_scale_does_not_matter_for_relu_but_does_for_tanh():
-    small, large = (glorot_jacobian_variance(32, "relu", trials=5, seed=2, state_std=s) for s in (0.1, 10.0))
+    small, large = (glorot_jacobian_variance(32, "relu", trials=5, rng=2, state_std=s) for s in (0.1, 10.0))
     assert np.allclose(small.per_trial, large.per_trial)
-    t_small, t_large = (glorot_jacobian_variance(32, "tanh", trials=5, seed=2, state_std=s) for s in (0.1, 10.0))
+    t_small, t_large = (glorot_jacobian_variance(32, "tanh", trials=5, rng=2, state_std=s) for s in (0.1, 10.0))
     assert t_small.estimate > 0.9 and t_large.estimate < 0.2
 
 
 def test_bad_inputs_name_the_argument():
     with pytest.raises(RnngradInputError, match=r"^fan_in: expected a positive integer, got 0"):
         glorot_uniform(0, 3, 0)
-    with pytest.raises(RnngradInputError, match=r"^rng: expected a numpy Generator"):
+    with pytest.raises(RnngradInputError, match=r"^rng: expected an int seed >= 0 or a numpy.random.Generator"):
         glorot_uniform(2, 3, "seed")
+    with pytest.raises(RnngradInputError, match=r"^rng: .*got None \(rnngrad draws nothing unseeded"):
+        glorot_jacobian_variance(4, rng=None)
     with pytest.raises(RnngradInputError, match=r"^H: expected a positive integer"):
         glorot_jacobian_variance(2.5)
     with pytest.raises(RnngradInputError, match=r"^activation: expected one of"):

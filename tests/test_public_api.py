@@ -51,6 +51,8 @@ TOPIC_MODULES = ("activations", "softmax", "cross_entropy", "layout", "gradcheck
                  "truncation", "hidden_jacobians", "two_state_cell", "init", "forward_mode", "extras")
 TORCH_MODULES = ("_common", "softmax", "rnn", "jacobians", "forward")
 TOPIC_MODULES += ("lstm", "gru", "gated_torch_weights", "gated_jacobians")     # the gated cells
+TOPIC_MODULES += ("rtrl", "checkpointing", "teacher_forcing")   # RTRL, checkpoints, fed-back outputs
+TOPIC_MODULES += ("memory_task",)     # the adding problem: data, loss and gradient, training
 TORCH_MODULES += ("gated_lstm", "gated_gru")
 
 
@@ -285,8 +287,8 @@ def _slope_params(rng, rows=D):
             "b_y": _n(rng, C)}
 
 
-SLOPE_ARRAYS = {"xs": F("T", "N", "D"), "h0": F("N", "H"), "params.W_x": F("D", "H"), "params.W_h": F("H", "H"),
-                "params.b": F("H"), "params.W_y": F("H", "C"), "params.b_y": F("C")}
+SLOPE_ARRAYS = {"xs": F("T", "N", "D"), "h0": F("N", "H"), "W_x": F("D", "H"), "W_h": F("H", "H"),
+                "b": F("H"), "W_y": F("H", "C"), "b_y": F("C")}
 
 
 def _two_state_args(rng):
@@ -373,8 +375,8 @@ CALLS: dict[str, list[Call]] = {
                                          hs=np.tanh(_n(r, T, N, H)), W_x=_n(r, D, H), W_h=_n(r, H, H)),
                           dict(dhs=F("T", "N", "H"), xs=F("T", "N", "D"), h0=F("N", "H"), hs=F("T", "N", "H"),
                                W_x=F("D", "H"), W_h=F("H", "H")))],
-    "init_rnn_params": [Call(lambda r: dict(D=D, H=H, C=C, seed=3, scale=0.5), {},
-                             dict(D="int", H="int", C="int", seed="int", scale="float"))],
+    "init_rnn_params": [Call(lambda r: dict(D=D, H=H, C=C, rng=3, scale=0.5), {},
+                             dict(D="int", H="int", C="int", rng="int", scale="float"))],
     # character model, optimisation, truncation
     "one_hot": [Call(lambda r: dict(indices=r.integers(0, V, (T, N)), V=V), dict(indices=I()), dict(V="int"))],
     "char_lm_loss": [Call(_lm_args, LM_ARRAYS, int_results=("result[1]['inputs']", "result[1]['targets']"))],
@@ -386,14 +388,14 @@ CALLS: dict[str, list[Call]] = {
                                         dict(LM_ARRAYS, p=F("T"))),
                                    Call(lambda r: dict(_lm_args(r), rng=np.random.default_rng(0), p=0.3), LM_ARRAYS,
                                         dict(p="float"))],
-    "train_char_lm": [Call(lambda r: dict(text="abcab" * 3, hidden_size=3, seq_len=4, steps=3, lr=0.2, seed=1,
+    "train_char_lm": [Call(lambda r: dict(text="abcab" * 3, hidden_size=3, seq_len=4, steps=3, lr=0.2, rng=1,
                                           clip="global_norm", clip_value=2.0, scale=0.3), {},
-                           dict(hidden_size="int", seq_len="int", steps="int", lr="float", seed="int",
+                           dict(hidden_size="int", seq_len="int", steps="int", lr="float", rng="int",
                                 clip_value="float", scale="float"))],
-    "sample": [Call(lambda r: dict(params=_lm_params(r), h=_n(r, 1, H), seed_idx=1, n=3,
+    "sample": [Call(lambda r: dict(params=_lm_params(r), h=_n(r, 1, H), first_idx=1, n=3,
                                    rng=np.random.default_rng(0)),
                     {**{k: v for k, v in LM_ARRAYS.items() if k.startswith("params.")}, "h": F(1, "H")},
-                    dict(seed_idx="int", n="int", temperature="float"), int_results=("result",))],
+                    dict(first_idx="int", n="int", temperature="float"), int_results=("result",))],
     "clip_elementwise": [Call(lambda r: dict(grads={"a": _n(r, 3, 2), "b": _n(r, 4)}, threshold=0.5),
                               {"grads.a": F(), "grads.b": F()}, dict(threshold="float"))],
     "clip_global_norm": [Call(lambda r: dict(grads={"a": _n(r, 3, 2), "b": _n(r, 4)}, max_norm=0.5),
@@ -437,34 +439,34 @@ CALLS: dict[str, list[Call]] = {
     "glorot_uniform": [Call(lambda r: dict(fan_in=3, fan_out=4, rng=np.random.default_rng(0)), {},
                             dict(fan_in="int", fan_out="int"))],
     "glorot_limit": [Call(lambda r: dict(fan_in=3, fan_out=4), {}, dict(fan_in="int", fan_out="int"))],
-    "glorot_jacobian_variance": [Call(lambda r: dict(H=6, activation="tanh", trials=2, seed=1, N=2, state_std=0.5), {},
-                                      dict(H="int", trials="int", seed="int", N="int", state_std="float"))],
+    "glorot_jacobian_variance": [Call(lambda r: dict(H=6, activation="tanh", trials=2, rng=1, N=2, state_std=0.5), {},
+                                      dict(H="int", trials="int", rng="int", N="int", state_std="float"))],
     "activation_derivative_moments": [Call(lambda r: dict(activation="sigmoid", state_std=0.5), {},
                                            dict(state_std="float"))],
     # forward mode
     "rnn_jvp": [Call(lambda r: dict(_rnn_args(r), dxs=_n(r, T, N, D), dh0=_n(r, N, H)),
                      dict(RNN_ARRAYS, dxs=F("T", "N", "D"), dh0=F("N", "H")))],
-    "sequence_slope": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), params=_slope_params(r),
+    "sequence_slope": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), **_slope_params(r),
                                            dxs_dt=_n(r, T, N, D), activation="sigmoid", output="sigmoid",
                                            dh0_dt=_n(r, N, H)),
                             dict(SLOPE_ARRAYS, dxs_dt=F("T", "N", "D"), dh0_dt=F("N", "H")))],
-    "output_jacobian_at_step": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), params=_slope_params(r),
+    "output_jacobian_at_step": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), **_slope_params(r),
                                                     activation="tanh", output="sigmoid"), SLOPE_ARRAYS)],
     "slope_by_prefix_differentiation": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H),
-                                                            params=_slope_params(r), dxs_dt=_n(r, T, N, D),
+                                                            **_slope_params(r), dxs_dt=_n(r, T, N, D),
                                                             activation="sigmoid", output="sigmoid", dh0_dt=_n(r, N, H)),
                                              dict(SLOPE_ARRAYS, dxs_dt=F("T", "N", "D"), dh0_dt=F("N", "H")))],
     "sequence_slope_feedback": [
-        Call(lambda r: dict(xs=_n(r, T, N, D), y_init=_n(r, N, C), h0=_n(r, N, H), params=_slope_params(r, D + C),
+        Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), y_init=_n(r, N, C), **_slope_params(r, D + C),
                             dxs_dt=_n(r, T, N, D), feedback="observed", ys_observed=_n(r, T, N, C),
                             dys_observed_dt=_n(r, T, N, C), dy_init_dt=_n(r, N, C), dh0_dt=_n(r, N, H),
                             activation="tanh", output="sigmoid"),
-             dict(SLOPE_ARRAYS, **{"params.W_x": F("D+C", "H")}, y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
+             dict(SLOPE_ARRAYS, W_x=F("D+C", "H"), y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
                   ys_observed=F("T", "N", "C"), dys_observed_dt=F("T", "N", "C"), dy_init_dt=F("N", "C"),
                   dh0_dt=F("N", "H"))),
-        Call(lambda r: dict(xs=_n(r, T, N, D), y_init=_n(r, N, C), h0=_n(r, N, H), params=_slope_params(r, D + C),
+        Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), y_init=_n(r, N, C), **_slope_params(r, D + C),
                             dxs_dt=_n(r, T, N, D), feedback="predicted", dy_init_dt=_n(r, N, C)),
-             dict(SLOPE_ARRAYS, **{"params.W_x": F("D+C", "H")}, y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
+             dict(SLOPE_ARRAYS, W_x=F("D+C", "H"), y_init=F("N", "C"), dxs_dt=F("T", "N", "D"),
                   dy_init_dt=F("N", "C"))),
     ],
     # extras
@@ -483,6 +485,64 @@ CALLS: dict[str, list[Call]] = {
     "rnn_param_jvp": [Call(lambda r: dict(_rnn_args(r), dW_x=_n(r, D, H), dW_h=_n(r, H, H), db=_n(r, H)),
                            dict(RNN_ARRAYS, dW_x=F("D", "H"), dW_h=F("H", "H"), db=F("H")))],
 }
+
+# real-time recurrent learning and checkpointed back-propagation through time
+_SENS_ARRAYS = {"sens_prev.W_x": F("N", "H", "D", "H"), "sens_prev.W_h": F("N", "H", "H", "H"),
+                "sens_prev.b": F("N", "H", "H")}
+_STEP_ARRAYS = dict(x=F("N", "D"), h_prev=F("N", "H"), W_x=F("D", "H"), W_h=F("H", "H"), b=F("H"))
+CALLS.update({
+    "rtrl_step": [Call(lambda r: dict(x=_n(r, N, D), h_prev=_n(r, N, H),
+                                      sens_prev={"W_x": _n(r, N, H, D, H), "W_h": _n(r, N, H, H, H),
+                                                 "b": _n(r, N, H, H)},
+                                      W_x=_n(r, D, H), W_h=_n(r, H, H) / 3, b=_n(r, H)),
+                       dict(_STEP_ARRAYS, **_SENS_ARRAYS)),
+                  Call(lambda r: dict(x=_n(r, N, D), h_prev=_n(r, N, H), sens_prev=None, W_x=_n(r, D, H),
+                                      W_h=_n(r, H, H) / 3, b=_n(r, H)), _STEP_ARRAYS)],
+    "rtrl_grad": [Call(lambda r: dict(_rnn_args(r), dhs=_n(r, T, N, H)), dict(RNN_ARRAYS, dhs=F("T", "N", "H")))],
+    "checkpointed_rnn_backward": [Call(lambda r: dict(_rnn_args(r), dhs=_n(r, T, N, H), k=2),
+                                       dict(RNN_ARRAYS, dhs=F("T", "N", "H")), dict(k="int"))],
+    "closed_loop_weights": [Call(lambda r: dict(W_x=_n(r, D + C, H), W_h=_n(r, H, H), b=_n(r, H), W_y=_n(r, H, C),
+                                                b_y=_n(r, C)),
+                                 # W_x has D + C rows; D is read from W_x itself, so its rows are a free letter
+                                 dict(W_x=F("R", "H"), W_h=F("H", "H"), b=F("H"), W_y=F("H", "C"), b_y=F("C")))],
+    "free_running_grad": [Call(lambda r: dict(xs=_n(r, T, N, D), h0=_n(r, N, H), W_x=_n(r, D + C, H) / 2,
+                                              W_h=_n(r, H, H) / 3, b=_n(r, H), W_y=_n(r, H, C) / 2, b_y=_n(r, C),
+                                              targets=_n(r, T, N, C)),
+                               dict(xs=F("T", "N", "D"), h0=F("N", "H"), W_x=F("D+C", "H"), W_h=F("H", "H"),
+                                    b=F("H"), W_y=F("H", "C"), b_y=F("C"), targets=F("T", "N", "C")))],
+})
+
+# the memory task (rnngrad.memory_task): D = 2 input channels of the adding problem
+def _memory_params(r, cell):
+    k = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    p = {"W_x": _n(r, 2, k * H) / 2, "W_h": _n(r, H, k * H) / 3, "b": _n(r, k * H)}
+    if cell == "gru":
+        p["b_hn"] = _n(r, H)
+    return dict(p, W_y=_n(r, H, 1), b_y=_n(r, 1))
+
+
+def _memory_arrays(cell):
+    gate = {"rnn": "H", "lstm": "4H", "gru": "3H"}[cell]
+    arrays = {"params.W_x": F("D", gate), "params.W_h": F("H", gate), "params.b": F(gate),
+              "params.W_y": F("H", 1), "params.b_y": F(1)}
+    return dict(arrays, **({"params.b_hn": F("H")} if cell == "gru" else {}))
+
+
+CALLS.update({
+    "adding_problem": [Call(lambda r: dict(T=4, N=3, rng=np.random.default_rng(0)), {}, dict(T="int", N="int"))],
+    "init_memory_params": [Call(lambda r, c=c: dict(cell=c, D=2, H=H, rng=np.random.default_rng(0),
+                                                    forget_bias=1.0 if c == "lstm" else 0.0), {},
+                                dict(D="int", H="int", forget_bias="float"))
+                           for c in ("rnn", "lstm", "gru")],
+    "memory_task_loss_grad": [Call(lambda r, c=c: dict(cell=c, xs=_n(r, T, N, 2), targets=_n(r, N),
+                                                       params=_memory_params(r, c)),
+                                   dict(_memory_arrays(c), xs=F("T", "N", "D"), targets=F("N")))
+                              for c in ("rnn", "lstm", "gru")],
+    "train_memory_task": [Call(lambda r, c=c: dict(cell=c, params=_memory_params(r, c), T=4, steps=2, N=3,
+                                                   lr=0.01, rng=np.random.default_rng(0)),
+                               _memory_arrays(c), dict(T="int", steps="int", N="int", lr="float"))
+                          for c in ("rnn", "lstm", "gru")],
+})
 
 # the torch counterparts take the arguments of their numpy reference, checked with the same letters
 CALLS.update({

@@ -147,27 +147,97 @@ def test_a_batch_major_sequence_is_blamed_on_xs_not_h0():
 
 @given(D=dims(1, 5), H=dims(1, 5), C=st.none() | dims(1, 5), seed=st.integers(0, 1000))
 def test_init_rnn_params_shapes_and_determinism(D, H, C, seed):
-    p = init_rnn_params(D, H, C=C, seed=seed)
+    p = init_rnn_params(D, H, C=C, rng=seed)
     want = {"W_x": (D, H), "W_h": (H, H), "b": (H,)}
     if C is not None:
         want.update(W_y=(H, C), b_y=(C,))
     assert {k: v.shape for k, v in p.items()} == want
     assert all(v.dtype == np.float64 for v in p.values())
-    q = init_rnn_params(D, H, C=C, seed=seed)
+    q = init_rnn_params(D, H, C=C, rng=seed)
     assert all(np.array_equal(p[k], q[k]) for k in p)
     assert not p["b"].any()
 
 
 def test_init_rnn_params_scale():
-    p = init_rnn_params(400, 300, C=200, seed=0)
+    p = init_rnn_params(400, 300, C=200, rng=0)
     assert abs(p["W_x"].std() * np.sqrt(400) - 1) < 0.02
     assert abs(p["W_h"].std() * np.sqrt(300) - 1) < 0.02
     assert abs(p["W_y"].std() * np.sqrt(300) - 1) < 0.02
-    assert abs(init_rnn_params(50, 60, seed=0, scale=0.01)["W_h"].std() - 0.01) < 0.001
-    assert not np.array_equal(init_rnn_params(3, 4, seed=0)["W_h"], init_rnn_params(3, 4, seed=1)["W_h"])
+    assert abs(init_rnn_params(50, 60, rng=0, scale=0.01)["W_h"].std() - 0.01) < 0.001
+    assert not np.array_equal(init_rnn_params(3, 4, rng=0)["W_h"], init_rnn_params(3, 4, rng=1)["W_h"])
     with pytest.raises(RnngradInputError, match=r"^H: expected a positive integer"):
         init_rnn_params(3, 0)
     with pytest.raises(RnngradInputError, match=r"^scale: "):
         init_rnn_params(3, 4, scale=-1.0)
-    with pytest.raises(RnngradInputError, match=r"^seed: "):
-        init_rnn_params(3, 4, seed=-2)
+    for bad in (-2, None, 1.5, True):
+        with pytest.raises(RnngradInputError, match=r"^rng: expected an int seed >= 0 or a numpy.random.Generator"):
+            init_rnn_params(3, 4, rng=bad)
+    # an int seed and a Generator seeded alike give the same parameters
+    same = init_rnn_params(3, 4, C=2, rng=np.random.default_rng(5))
+    assert all(np.array_equal(same[k], v) for k, v in init_rnn_params(3, 4, C=2, rng=5).items())
+
+
+# ------------------------------------------------------------------ states that no tanh gives are refused
+
+def test_backward_refuses_states_outside_the_range_of_tanh():
+    # 1 - h**2 is tanh' only at an output of tanh; a pre-activation passed as h gave wrong numbers silently
+    p = make_rnn(3, 4, 2, 3, 5)
+    hs = rnn_forward(p["xs"], p["h0"], p["W_x"], p["W_h"], p["b"])
+    pres = np.arctanh(hs)              # what a mistaken caller keeps: the pre-activations
+    assert np.abs(pres).max() > 1
+    with pytest.raises(RnngradInputError, match=r"^hs: expected tanh outputs, in \[-1, 1\], got \d+ entr"):
+        rnn_backward(p["dhs"], p["xs"], p["h0"], pres, p["W_x"], p["W_h"])
+    with pytest.raises(RnngradInputError, match=r"^h: expected tanh outputs, in \[-1, 1\], got 1 entry outside "
+                                                r"\(1\.5 at \(1, 2\)\); pass the states the forward pass returned"):
+        bad = hs[0].copy()
+        bad[1, 2] = 1.5
+        rnn_step_backward(p["dhs"][0], p["xs"][0], p["h0"], bad, p["W_x"], p["W_h"])
+    with pytest.raises(RnngradInputError, match=r"^h: .*NaN"):
+        rnn_step_backward(p["dhs"][0], p["xs"][0], p["h0"], np.full_like(hs[0], np.nan), p["W_x"], p["W_h"])
+
+
+def test_saturated_states_of_exactly_one_are_accepted():
+    # in float64 tanh rounds to exactly +-1 above about 19.06: an honest forward pass gives |h| == 1, where the
+    # true slope 1 - tanh(a)**2 < 1e-16 is 0 to float64 precision
+    assert np.tanh(20.0) == 1.0 and np.tanh(-20.0) == -1.0
+    x, h_prev = np.array([[40.0], [-40.0]]), np.zeros((2, 1))
+    W_x, W_h, b = np.ones((1, 1)), np.ones((1, 1)), np.zeros(1)
+    h = rnn_step_forward(x, h_prev, W_x, W_h, b)
+    assert np.array_equal(np.abs(h), np.ones((2, 1)))
+    g = rnn_step_backward(np.ones((2, 1)), x, h_prev, h, W_x, W_h)
+    assert all(np.array_equal(v, np.zeros_like(v)) for v in g.values())
+    dhs = np.ones((3, 2, 1))
+    hs = rnn_forward(np.repeat(x[None], 3, axis=0), h_prev, W_x, W_h, b)
+    back = rnn_backward(dhs, np.repeat(x[None], 3, axis=0), h_prev, hs, W_x, W_h)
+    assert_close(back["W_x"], t_rnn_backward(dhs, np.repeat(x[None], 3, axis=0), h_prev, W_x, W_h, b)["W_x"],
+                 rtol=0, atol=1e-15, name="saturated W_x vs torch")
+
+
+def test_every_function_reading_the_slope_off_a_state_refuses_one_outside_the_range():
+    from rnngrad.extras import activation_derivative_from_output, cell_step_backward
+    from rnngrad.hidden_jacobians import (rnn_jacobian_products, rnn_jacobians_from_start, rnn_step_jacobian,
+                                          rnn_step_jacobians)
+    rng = np.random.default_rng(0)
+    W_h, hs = rng.standard_normal((3, 3)), rng.standard_normal((4, 2, 3)) * 3
+    for function in (rnn_step_jacobians, rnn_jacobian_products, rnn_jacobians_from_start):
+        with pytest.raises(RnngradInputError, match=r"^hs: expected tanh outputs"):
+            function(hs, W_h)
+    with pytest.raises(RnngradInputError, match=r"^h: expected tanh outputs"):
+        rnn_step_jacobian(hs[0], W_h)
+    with pytest.raises(RnngradInputError, match=r"^h: expected sigmoid outputs, in \[0, 1\]"):
+        cell_step_backward(hs[0], hs[0], hs[0], np.full((2, 3), -0.1), W_h, W_h, activation="sigmoid")
+    with pytest.raises(RnngradInputError, match=r"^h: expected relu outputs, in \[0, inf\)"):
+        activation_derivative_from_output("relu", np.array([-1.0]))
+    assert activation_derivative_from_output("identity", np.array([-7.0])).tolist() == [1.0]
+    assert activation_derivative_from_output("tanh", np.array([1.0, -1.0])).tolist() == [0.0, 0.0]
+
+
+def test_the_autograder_variants_still_read_the_slope_off_a_pre_activation():
+    # the known mistake "derivative from the pre-activation" goes through rnngrad's unchecked step backward
+    from autograder.specs._variants import bptt, states
+    p = make_rnn(5, 4, 2, 3, 5, w_scale=2.0)
+    pres, hs = states(p["xs"], p["h0"], p["W_x"], p["W_h"], p["b"])
+    assert np.abs(pres).max() > 1
+    wrong = bptt(p["dhs"], p["xs"], p["h0"], hs, p["W_x"], p["W_h"], mutation="preactivation_derivative", pres=pres)
+    right = rnn_backward(p["dhs"], p["xs"], p["h0"], hs, p["W_x"], p["W_h"])
+    assert np.abs(wrong["W_h"] - right["W_h"]).max() > 1e-3

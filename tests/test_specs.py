@@ -30,9 +30,9 @@ def solutions():
     return {a: exec_namespace(answer_code(COURSE / "source" / a / f"{a}.ipynb")) for a in all_assignments()}
 
 
-def test_assignment_ids_are_the_fixed_five():
+def test_assignment_ids_are_the_fixed_six():
     assert all_assignments() == ["ps1_softmax", "ps2_layout_cell", "ps3_bptt", "ps4_hidden_jacobians",
-                                 "ps5_sequence_slope"]
+                                 "ps5_sequence_slope", "ps6_gated_cells"]
 
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=IDS)
@@ -216,10 +216,25 @@ def test_compare_is_scale_invariant_and_accepts_float32_and_rounding(shape, seed
 
 
 def test_tuples_may_come_back_as_lists():
-    spec = specs_for("ps3_bptt")[1]  # char_lm_grad -> (loss, grads)
+    spec = specs_for("ps3_bptt")[1]  # char_lm_grad -> (loss, grads, h_last)
     case = spec.cases(PUBLIC_SEED, hidden=False)[0]
-    loss, grads = spec.expected(case)
-    assert spec.evaluate(case, call(lambda *a: [loss, grads], case)).passed
-    assert spec.evaluate(case, call(lambda *a: (np.float64(loss), grads), case)).passed
+    loss, grads, h_last = spec.expected(case)
+    assert spec.evaluate(case, call(lambda *a: [loss, grads, h_last], case)).passed
+    assert spec.evaluate(case, call(lambda *a: (np.float64(loss), grads, h_last), case)).passed
     r = spec.evaluate(case, call(lambda *a: grads, case))
     assert r.diagnosis == "wrong_type" and not r.passed
+
+
+@pytest.mark.parametrize("function", ["char_lm_grad", "truncated_grad", "squared_error_grad"])
+def test_the_last_state_is_graded_and_its_absence_explained(function):
+    # the loss-and-gradient functions of ps3 return (loss, grads, h_last), like rnngrad's; h_last is compared
+    # like the other parts, and an answer without it is told what the three parts are
+    spec = next(s for s in specs_for("ps3_bptt") if s.function == function)
+    case = spec.cases(PUBLIC_SEED, hidden=False)[0]
+    loss, grads, h_last = spec.expected(case)
+    missing = spec.evaluate(case, call(lambda *a, **k: (loss, grads), case))
+    assert not missing.passed and missing.diagnosis == "wrong_type"
+    assert "(loss, grads, h_last)" in missing.message and "state after the last step" in missing.message
+    wrong_state = spec.evaluate(case, call(lambda *a, **k: (loss, grads, h_last + 0.1), case))
+    assert not wrong_state.passed
+    assert spec.evaluate(case, call(lambda *a, **k: (loss, grads, h_last), case)).passed

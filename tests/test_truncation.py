@@ -26,7 +26,7 @@ KEYS = ("W_x", "W_h", "b", "W_y", "b_y", "h0")
 
 def make_lm(seed, T, N, V, H, w_scale=None):
     rng = np.random.default_rng(seed)
-    params = init_rnn_params(V, H, C=V, seed=seed, scale=w_scale)
+    params = init_rnn_params(V, H, C=V, rng=seed, scale=w_scale)
     params["b"] = rng.standard_normal(H) * 0.3
     return {"params": params, "inputs": rng.integers(0, V, (T, N)), "targets": rng.integers(0, V, (T, N)),
             "h0": rng.standard_normal((N, H)) * 0.5}
@@ -186,8 +186,12 @@ def test_randomized_truncation_edge_cases():
         randomized_truncation_grad(*args, rng=np.random.default_rng(0), p=1.0)
     with pytest.raises(ShapeError, match=r"^p: "):
         randomized_truncation_grad(*args, rng=np.random.default_rng(0), p=np.full(3, 0.2))
-    with pytest.raises(DTypeError, match=r"^rng: "):
-        randomized_truncation_grad(*args, rng=0, p=0.2)
+    with pytest.raises(RnngradInputError, match=r"^rng: .*got None"):
+        randomized_truncation_grad(*args, rng=None, p=0.2)
+    with pytest.raises(TypeError, match="rng"):  # required: a random estimate never comes from a hidden seed
+        randomized_truncation_grad(*args, p=0.2)
+    c = randomized_truncation_grad(*args, rng=9, p=0.5)[1]  # an int seed is the Generator it seeds
+    assert all(np.array_equal(a[k], c[k]) for k in KEYS)
     with pytest.raises(RnngradInputError, match=r"^k: expected a positive integer"):
         char_lm_truncated_grad(*args, k=0)
     with pytest.raises(RnngradInputError, match=r"^k: expected a positive integer"):

@@ -82,7 +82,7 @@ def test_state_jacobian_matches_torch_and_finite_differences(N, D, H, act, varia
 def test_state_jacobian_scales_columns_by_the_previous_state():
     # relu'(h_prev) zeroes the columns of A that belong to negative units of h_{t-1}
     W_h = np.arange(1.0, 10.0).reshape(3, 3)
-    A = two_state_state_jacobian(np.array([[1.0, -2.0, 3.0]]), W_h)[0, :3, :3]
+    A = two_state_state_jacobian(np.array([[1.0, -2.0, 3.0]]), W_h, "relu")[0, :3, :3]
     assert np.array_equal(A, W_h.T * np.array([1.0, 0.0, 1.0]))
 
 

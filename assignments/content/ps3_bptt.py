@@ -15,6 +15,11 @@ The character model reads one-hot characters (so `x_t @ W_x` is the row `W_x[inp
 `(V, H)`), predicts the next character with `logits_t = h_t @ W_y + b_y` and uses the cross-entropy, **summed
 over time and averaged over the batch**.
 
+Every function takes its arrays in the order data, state, weights (`inputs, targets, h0, W_x, W_h, b, W_y,
+b_y`), options such as `k` as keywords, and a function that starts from `h0` returns `(loss, grads, h_last)`:
+`h_last` is the state after the last step, where the next chunk of a long text starts. Gradient keys are the
+names of the arguments.
+
 Write plain numpy; run the `check(...)` cell after each function. A good habit that the checks cannot grade:
 compare your gradients with central differences, `(L(θ + ε) - L(θ - ε)) / (2 ε)` entry by entry, with
 clipping switched off.
@@ -63,21 +68,21 @@ def rnn_backward(dhs, xs, h0, hs, W_x, W_h):
 
 Run the model over the sequence from `h0`, compute the loss (sum over time of the batch-mean cross-entropy of
 predicting `targets[t]`) and its gradient with respect to all five parameters and `h0`. Return
-`(loss, grads)` with `grads` a dict with keys `"W_x"`, `"W_h"`, `"b"`, `"W_y"`, `"b_y"`, `"h0"`.
-Do **not** clip here.
+`(loss, grads, h_last)` with `grads` a dict with keys `"W_x"`, `"W_h"`, `"b"`, `"W_y"`, `"b_y"`, `"h0"` and
+`h_last` the state after the last step. Do **not** clip here.
 """, r'''
-def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
+def char_lm_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y):
     """Loss and gradients of the character-level RNN language model.
 
     Args:
-        W_x: float array (V, H); W_h: (H, H); b: (H,); W_y: (H, V); b_y: (V,).
         inputs: int array (T, N), character indices in [0, V).
         targets: int array (T, N), the next characters.
         h0: float array (N, H), the initial state.
+        W_x: float array (V, H); W_h: (H, H); b: (H,); W_y: (H, V); b_y: (V,).
 
     Returns:
-        (loss, grads): loss a float; grads a dict with "W_x", "W_h", "b", "W_y", "b_y" (same shapes as the
-        parameters) and "h0" (N, H).
+        (loss, grads, h_last): loss a float; grads a dict with "W_x", "W_h", "b", "W_y", "b_y" (same shapes
+        as the parameters) and "h0" (N, H); h_last (N, H) the state after the last step.
     """
     ### BEGIN SOLUTION
     T, N = inputs.shape
@@ -109,7 +114,7 @@ def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
         grads["b"] += da.sum(axis=0)
         dh_next = da @ W_h.T
     grads["h0"] = dh_next
-    return loss, grads
+    return loss, grads, hs[T]
     ### END SOLUTION
 '''),
     Function("truncated_grad", r"""
@@ -117,20 +122,22 @@ def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
 
 In k-step truncation the gradient of the loss term of step `t` flows back through `k` states only:
 `h_t, h_{t-1}, ..., h_{t-k+1}`; `h_{t-k}` is treated as a constant in that term. (The initial state `h0`
-counts as a state: it receives a gradient from the terms whose window reaches it.) Return the truncated
-gradient as a dict with the same keys as in question 2. The output-layer gradients are the full ones.
+counts as a state: it receives a gradient from the terms whose window reaches it.) Return
+`(loss, grads, h_last)` as in question 2: the loss and `h_last` are those of the full forward pass, `grads`
+is the truncated gradient with the same keys. The output-layer gradients are the full ones.
 """, r'''
-def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
-    """k-step truncated gradient of the character model's loss.
+def truncated_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y, *, k):
+    """Loss and k-step truncated gradient of the character model's loss.
 
     Args:
-        W_x: float array (V, H); W_h: (H, H); b: (H,); W_y: (H, V); b_y: (V,).
         inputs: int array (T, N); targets: int array (T, N).
         h0: float array (N, H).
-        k: int >= 1, the number of states the gradient of each loss term reaches.
+        W_x: float array (V, H); W_h: (H, H); b: (H,); W_y: (H, V); b_y: (V,).
+        k: int >= 1 (keyword), the number of states the gradient of each loss term reaches.
 
     Returns:
-        dict with "W_x", "W_h", "b", "W_y", "b_y" and "h0".
+        (loss, grads, h_last): the loss, a dict with "W_x", "W_h", "b", "W_y", "b_y" and "h0", and the
+        state after the last step (N, H).
     """
     ### BEGIN SOLUTION
     T, N = inputs.shape
@@ -141,10 +148,14 @@ def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
         hs.append(np.tanh(W_x[inputs[t]] + hs[-1] @ W_h + b))
     grads = {"W_x": np.zeros_like(W_x), "W_h": np.zeros_like(W_h), "b": np.zeros_like(b),
              "W_y": np.zeros_like(W_y), "b_y": np.zeros_like(b_y), "h0": np.zeros_like(h0)}
+    loss = 0.0
     for t in range(T):
         z = hs[t + 1] @ W_y + b_y
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        total = p.sum(axis=1, keepdims=True)
+        p /= total
+        loss -= (z[rows, targets[t]] - np.log(total[:, 0])).sum() / N
         p[rows, targets[t]] -= 1.0
         dz = p / N
         grads["W_y"] += hs[t + 1].T @ dz
@@ -159,26 +170,27 @@ def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
             dh = da @ W_h.T
         if lowest <= -1:
             grads["h0"] += dh
-    return grads
+    return loss, grads, hs[T]
     ### END SOLUTION
 '''),
     Function("squared_error_grad", r"""
 ## 4. Beyond the chapter: a real-valued output with squared error (3 points)
 
 Now the read-out `y_t = h_t @ W_y + b_y` (shape `(N, C)`) predicts real numbers and the loss is
-`L = 1/(2N) * sum over t, n, c of (y_t - targets_t)^2`. Return `(loss, grads)` with `grads` keys
-`"W_x"`, `"W_h"`, `"b"`, `"W_y"`, `"b_y"`, `"h0"`. You may reuse your `rnn_backward`.
+`L = 1/(2N) * sum over t, n, c of (y_t - targets_t)^2`. Return `(loss, grads, h_last)` with `grads` keys
+`"W_x"`, `"W_h"`, `"b"`, `"W_y"`, `"b_y"`, `"h0"` and `h_last` the state after the last step. You may reuse
+your `rnn_backward`.
 """, r'''
-def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
+def squared_error_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y):
     """Loss and gradients of a tanh RNN with a linear read-out and the squared error.
 
     Args:
-        xs: float array (T, N, D); h0: (N, H).
+        xs: float array (T, N, D); targets: float array (T, N, C); h0: (N, H).
         W_x: (D, H); W_h: (H, H); b: (H,); W_y: (H, C); b_y: (C,).
-        targets: float array (T, N, C).
 
     Returns:
-        (loss, grads): loss a float; grads a dict with "W_x", "W_h", "b", "W_y", "b_y", "h0".
+        (loss, grads, h_last): loss a float; grads a dict with "W_x", "W_h", "b", "W_y", "b_y", "h0";
+        h_last (N, H) the state after the last step.
     """
     ### BEGIN SOLUTION
     T, N, _ = xs.shape
@@ -193,7 +205,7 @@ def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
     back = rnn_backward(dys @ W_y.T, xs, h0, hs, W_x, W_h)
     grads = {"W_x": back["W_x"], "W_h": back["W_h"], "b": back["b"], "h0": back["h0"],
              "W_y": np.einsum("tnh,tnc->hc", hs, dys), "b_y": dys.sum(axis=(0, 1))}
-    return loss, grads
+    return loss, grads, h
     ### END SOLUTION
 '''),
     Function("clip_global_norm", r"""

@@ -1,8 +1,8 @@
 """What is graded: one :class:`Spec` per graded function, one module per problem set.
 
 Each problem-set module (``ps1_softmax``, ``ps2_layout_cell``, ``ps3_bptt``, ``ps4_hidden_jacobians``,
-``ps5_sequence_slope``) defines ``SPECS``, a list of :class:`Spec` in notebook order. The shared machinery
-lives in :mod:`autograder.specs._core` and the comparison in :mod:`autograder.compare`.
+``ps5_sequence_slope``, ``ps6_gated_cells``) defines ``SPECS``, a list of :class:`Spec` in notebook order. The
+shared machinery lives in :mod:`autograder.specs._core` and the comparison in :mod:`autograder.compare`.
 
     >>> [s.function for s in specs_for("ps1_softmax")][:2]
     ['softmax', 'softmax_jacobian']
@@ -16,7 +16,8 @@ from ._core import FRESH_SUFFIX, PUBLIC_SEED, Case, CaseMaker, CaseResult, Known
 __all__ = ["PUBLIC_SEED", "FRESH_SUFFIX", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "specs_for",
            "all_assignments", "spec_for"]
 
-ASSIGNMENTS = ("ps1_softmax", "ps2_layout_cell", "ps3_bptt", "ps4_hidden_jacobians", "ps5_sequence_slope")
+ASSIGNMENTS = ("ps1_softmax", "ps2_layout_cell", "ps3_bptt", "ps4_hidden_jacobians", "ps5_sequence_slope",
+               "ps6_gated_cells")
 
 
 def all_assignments() -> list[str]:

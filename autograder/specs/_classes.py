@@ -89,9 +89,10 @@ def _rolled(value):
 
 
 def argument_names(signature: str) -> list[str]:
-    """The argument names of a spec's signature ``"f(a, b) -> ..."``."""
+    """The positional argument names of a spec's signature ``"f(a, b, *, k) -> ..."`` (those before a ``*``)."""
     inside = signature.split("(", 1)[1].split(")", 1)[0]
-    return [name.strip() for name in inside.split(",") if name.strip()]
+    names = [name.strip() for name in inside.split(",") if name.strip()]
+    return names[:names.index("*")] if "*" in names else names
 
 
 def with_examples(specs: list, examples: dict[str, tuple[str, ...]]) -> list:

@@ -292,5 +292,6 @@ class Spec:
         expected = self.expected(case)
         mistakes = [] if _compare.matches(result.value, expected) else self.known_mistakes(case, expected)
         verdict = _compare.compare(result.value, expected, mistakes, self.nonfinite)
+        verdict = _compare.with_returned_parts(verdict, result.value, expected, self.function, self.signature)
         return CaseResult(case.name, case.points if verdict.passed else 0.0, case.points, verdict.passed,
                           verdict.message, verdict.diagnosis, float64_error(result.value, expected))

@@ -95,8 +95,9 @@ def leaky(hs, h0, W_h, alpha, mutation=None) -> np.ndarray | None:
 
     Args as :func:`rnngrad.extras.leaky_step_jacobians`; None where the mutation changes nothing on the case.
     """
-    from rnngrad.extras import activation_derivative_from_output as slope, leaky_step_jacobians
-    from rnngrad.hidden_jacobians import rnn_step_jacobians
+    from rnngrad.activations import _derivative_from_output as slope  # unchecked: a mistake's u may leave [-1, 1]
+    from rnngrad.extras import leaky_step_jacobians
+    from rnngrad.hidden_jacobians import _step_jacobians as rnn_step_jacobians  # unchecked, as slope
     H = W_h.shape[0]
     prev = np.concatenate([h0[None], hs[:-1]])
     u = _tanh_output(hs, prev, alpha, mutation)
@@ -131,7 +132,7 @@ def two_state(h_prev, W_h, activation, mutation=None) -> np.ndarray | None:
     scales the rows of the weight it multiplies); None where the mutation does not apply to the activation.
     """
     from rnngrad.activations import activation as act
-    from rnngrad.extras import activation_derivative_from_output as slope
+    from rnngrad.activations import _derivative_from_output as slope  # unchecked: read off a pre-activation too
     from rnngrad.two_state_cell import two_state_state_jacobian as jacobian
     H = W_h.shape[0]
     W = {"missing_transpose": W_h.T, "weight_identity": np.eye(H), "weight_ones": np.ones((H, H)),

@@ -29,7 +29,7 @@ import traceback
 
 import numpy as np
 
-from autograder.compare import Mistake, compare  # not shipped
+from autograder.compare import Mistake, compare, with_returned_parts  # not shipped
 from autograder.loading_rules import (argument_label, changed_argument, changed_inputs, explain_error,  # not shipped
                                       parameter_names)  # not shipped
 from autograder.specs._student_namespace import GradingView, grading_view  # not shipped
@@ -127,6 +127,7 @@ def _case_verdict(func, name, c, arrays, spec, view):
     expected = _decode(c["expected"], arrays)
     mistakes = [Mistake(m["id"], _decode(m["answer"], arrays), m["message"]) for m in c["mistakes"]]
     verdict = compare(value, expected, mistakes, tuple(spec["nonfinite"]) if spec["nonfinite"] else None)
+    verdict = with_returned_parts(verdict, value, expected, name, spec["signature"])
     changed = changed_inputs(pristine, (args, kwargs))
     sentence = (changed_argument(name, argument_label(changed[0], parameter_names(spec["signature"])))
                 if changed else None)

@@ -2,11 +2,12 @@
 
 A known mistake of a sequence function is the reference computation with one *mutation*: the step backward
 of :mod:`rnngrad` called with the recurrent weight transposed, with ``h_t`` where ``h_{t-1}`` belongs, with the
-other activation's derivative, without the carried gradient, ... Every step is rnngrad's own
-(:func:`rnngrad.extras.cell_step_backward`, :func:`rnngrad.activations.activation`,
-:func:`rnngrad.extras.activation_derivative_from_output`); only the loop that chains the steps lives here, so
-the variant with no mutation equals the reference (a test checks it) and every variant differs from it by
-exactly one thing.
+other activation's derivative, without the carried gradient, ... Every step is rnngrad's own: the step
+backward and the slope read off an output that :func:`rnngrad.extras.cell_step_backward` and
+:func:`rnngrad.extras.activation_derivative_from_output` run after their checks (which refuse the
+pre-activations some mistakes read the slope from), and :func:`rnngrad.activations.activation`. Only the
+loop that chains the steps lives here, so the variant with no mutation equals the reference (a test checks
+it) and every variant differs from it by exactly one thing.
 
     >>> import numpy as np
     >>> from rnngrad.rnn import rnn_backward, rnn_forward
@@ -52,8 +53,8 @@ OTHER_ACTIVATION = {"tanh": "sigmoid", "sigmoid": "tanh"}
 
 def slope_ratio(activation, h, mutation):
     """A wrong slope (:data:`WRONG_SLOPES`) divided by the right one at the output ``h`` (0 where that is 0)."""
-    from rnngrad.extras import activation_derivative_from_output
-    right = activation_derivative_from_output(activation, h)
+    from rnngrad.activations import _derivative_from_output
+    right = _derivative_from_output(activation, h)
     wrong = WRONG_SLOPES[mutation](h, right)
     return np.divide(wrong, right, out=np.zeros_like(right), where=right != 0)
 
@@ -80,7 +81,11 @@ def bptt(dhs, xs, h0, hs, W_x, W_h, mutation=None, activation="tanh", pres=None)
         dict with "xs", "h0", "W_x", "W_h", "b", like rnn_backward; None when the mutation needs ``pres``
         and none were given.
     """
-    from rnngrad.extras import cell_step_backward
+    from rnngrad.activations import _derivative_from_output
+    from rnngrad.rnn import _step_backward
+
+    def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation):  # unchecked: h may be a pre-activation
+        return _step_backward(dh, x, h_prev, _derivative_from_output(activation, h), W_x, W_h)
     if mutation == "preactivation_derivative" and pres is None:
         return None
     if mutation == "missing_diag" and activation != "tanh":
@@ -160,7 +165,7 @@ def tangents(xs, h0, W_x, W_h, b, dxs=None, dW_h=None, mutation=None, activation
     tangent through W_h. Args as :func:`rnngrad.extras.rnn_param_jvp`; ``mutation`` one of
     :data:`TANGENT_MUTATIONS` or None.
     """
-    from rnngrad.extras import activation_derivative_from_output
+    from rnngrad.activations import _derivative_from_output as activation_derivative_from_output  # unchecked
     pres, hs = states(xs, h0, W_x, W_h, b, activation, mutation)
     act = OTHER_ACTIVATION[activation] if mutation == "swapped_derivative" else activation
     W_carry = {"missing_transpose": W_h.T, "carry_without_weight": np.eye(W_h.shape[0])}.get(mutation, W_h)
@@ -220,8 +225,8 @@ def readout_model(xs, h0, W_x, W_h, b, W_y, b_y, dlogits_of, mutation=None, wind
     """Gradients of a tanh RNN with a linear read-out, from the logits' gradients ``dlogits_of(logits)``.
 
     ``window=k`` truncates the gradient of each step's loss to k states (None: full BPTT). Returns the dict
-    ``W_x, W_h, b, W_y, b_y, h0`` (and ``loss``, the loss of the same forward pass, when ``loss_of(logits)``
-    is given), or None when the mutation does not apply.
+    ``W_x, W_h, b, W_y, b_y, h0`` and ``h_last``, the last state of the same forward pass (and ``loss``, its
+    loss, when ``loss_of(logits)`` is given), or None when the mutation does not apply.
     """
     pres, hs = states(xs, h0, W_x, W_h, b, mutation=mutation)
     logits = _logits(hs, W_y, b_y, mutation)
@@ -249,7 +254,7 @@ def readout_model(xs, h0, W_x, W_h, b, W_y, b_y, dlogits_of, mutation=None, wind
             if t - window + 1 <= -1:
                 back["h0"] = part["h0"] if overwrite else back["h0"] + part["h0"]
     out = {"W_x": back["W_x"], "W_h": back["W_h"], "b": back["b"], "W_y": W_y_grad, "b_y": b_y_grad,
-           "h0": back["h0"]}
+           "h0": back["h0"], "h_last": hs[-1] if len(hs) else h0}
     if loss_of is not None:
         out["loss"] = loss_of(logits)
     return out

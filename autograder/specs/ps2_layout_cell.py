@@ -55,8 +55,11 @@ def _ref_step_backward(dh, x, h_prev, h, W_x, W_h):
 
 
 def _ref_sigmoid_backward(dh, x, h_prev, h, W_x, W_h):
-    from rnngrad.extras import cell_step_backward
-    return cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation="sigmoid")
+    # rnngrad's step past its checks: the mistake "negated input" asks for the answer at -h, outside sigmoid's
+    # range, which the public cell_step_backward refuses
+    from rnngrad.activations import _derivative_from_output
+    from rnngrad.rnn import _step_backward
+    return _step_backward(dh, x, h_prev, _derivative_from_output("sigmoid", h), W_x, W_h)
 
 
 def _map_case(M, H, activation, scale=1.0):
@@ -89,7 +92,7 @@ def _step_case(N, D, H, activation="tanh", gain=1.5):
 
 def _slope_ratio(activation, out, mutation, pre=None):
     """σ' of a mutation divided by the right σ' (both written with the output ``out``), 0 where σ' is 0."""
-    from rnngrad.extras import activation_derivative_from_output as d
+    from rnngrad.activations import _derivative_from_output as d  # unchecked: a mistake reads a pre-activation
     right = d(activation, out)
     if mutation in WRONG_SLOPES:
         return slope_ratio(activation, out, mutation)
@@ -121,7 +124,11 @@ def _step_jacobian_variant(a, k, mutation):
 def _step_variant(activation):
     """rnngrad's step backward with one mutation; square arguments may be transposed (missing_transpose)."""
     def variant(a, k, mutation):
-        from rnngrad.extras import cell_step_backward
+        from rnngrad.activations import _derivative_from_output
+        from rnngrad.rnn import _step_backward
+
+        def cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation):  # unchecked: a mistake may read h wrong
+            return _step_backward(dh, x, h_prev, _derivative_from_output(activation, h), W_x, W_h)
         dh, x, h_prev, h, W_x, W_h = a
         if mutation == "missing_transpose":
             out = cell_step_backward(dh, x, h_prev, h, W_x, W_h, activation)

@@ -3,13 +3,18 @@
 Graded functions:
 
 * ``rnn_backward(dhs, xs, h0, hs, W_x, W_h)`` BPTT of the tanh RNN given the direct gradients ``dhs``;
-* ``char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0)`` loss and full gradient of the character model
-  (cross-entropy, mean over the batch, sum over time) -> ``(loss, grads)`` with grads keys
-  ``W_x, W_h, b, W_y, b_y, h0``;
-* ``truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k)`` the k-step truncated gradient (dict);
-* ``squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets)`` a real-valued read-out with the loss
-  ``(1/2N) sum (y - target)^2`` (beyond the chapter) -> ``(loss, grads)``;
+* ``char_lm_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y)`` loss and full gradient of the character model
+  (cross-entropy, mean over the batch, sum over time) -> ``(loss, grads, h_last)`` with grads keys
+  ``W_x, W_h, b, W_y, b_y, h0`` and ``h_last`` the state after the last step;
+* ``truncated_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y, *, k)`` the loss, the k-step truncated gradient
+  and the last state -> ``(loss, grads, h_last)``;
+* ``squared_error_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y)`` a real-valued read-out with the loss
+  ``(1/2N) sum (y - target)^2`` (beyond the chapter) -> ``(loss, grads, h_last)``;
 * ``clip_global_norm(grads, max_norm)`` rescale a gradient dict to norm at most ``max_norm`` -> ``(clipped, norm)``.
+
+The loss-and-gradient functions follow rnngrad's scheme: arrays in the order data, state, weights, options as
+keywords, ``(loss, grads, h_last)`` from a function that starts from ``h0``; the last state is graded like the
+other parts.
 """
 from __future__ import annotations
 
@@ -58,15 +63,14 @@ def _bptt_case(T, N, D, H, gain=1.2):
 
 
 # -------------------------------------------------------------------------------------- char model
-def _ref_char_lm(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
+def _ref_char_lm(inputs, targets, h0, W_x, W_h, b, W_y, b_y):
     from rnngrad.char_lm import char_lm_grad
-    loss, grads, _ = char_lm_grad(rnn_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0)
-    return loss, grads
+    return char_lm_grad(rnn_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0)
 
 
-def _ref_truncated(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
+def _ref_truncated(inputs, targets, h0, W_x, W_h, b, W_y, b_y, *, k):
     from rnngrad.truncation import char_lm_truncated_grad
-    return char_lm_truncated_grad(rnn_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0, k)[1]
+    return char_lm_truncated_grad(rnn_params(W_x, W_h, b, W_y, b_y), inputs, targets, h0, k=k)
 
 
 def _char_case(T, N, V, H, gain=1.0, k=None):
@@ -74,10 +78,19 @@ def _char_case(T, N, V, H, gain=1.0, k=None):
         W_x, W_h = weights(rng, V, H, 2.0 * gain), weights(rng, H, H, gain)
         b, W_y, b_y = normal(rng, H, scale=0.2), weights(rng, H, V, 2.0 * gain), normal(rng, V, scale=0.2)
         inputs, targets = rng.integers(0, V, (T, N)), rng.integers(0, V, (T, N))
-        args = (W_x, W_h, b, W_y, b_y, inputs.astype(np.int64), targets.astype(np.int64),
-                np.tanh(normal(rng, N, H)))
-        return (args + (k,) if k is not None else args), {}
+        args = (inputs.astype(np.int64), targets.astype(np.int64), np.tanh(normal(rng, N, H)),
+                W_x, W_h, b, W_y, b_y)
+        return args, ({} if k is None else {"k": k})
     return make
+
+
+def _same_state(mistake: KnownMistake) -> KnownMistake:
+    """``mistake`` with the last state of the reference: a wrong reduction or sign changes the loss and the
+    gradients, not the forward pass that gives ``h_last``."""
+    def answer(a, k, ref):
+        wrong = mistake.answer(a, k, ref)
+        return None if wrong is None else (wrong[0], wrong[1], ref[2])
+    return KnownMistake(mistake.id, mistake.message, answer, mistake.generated)
 
 
 #: mistakes in the softmax part of the character model (the logits' gradient)
@@ -105,44 +118,45 @@ def _logits_gradient(targets, N, mutation):
 
 
 def _char_variant(window_arg: bool):
-    """The character model's gradient dict with one mutation (and the k-step window when ``window_arg``)."""
+    """The character model's ``(loss, grads, h_last)`` with one mutation (and the k-step window of the keyword
+    ``k`` when ``window_arg``)."""
     def variant(a, k, mutation):
         from rnngrad.char_lm import one_hot
         from rnngrad.cross_entropy import cross_entropy
-        W_x, W_h, b, W_y, b_y, inputs, targets, h0 = a[:8]
+        inputs, targets, h0, W_x, W_h, b, W_y, b_y = a
         N = inputs.shape[1]
         grads = readout_model(one_hot(inputs, W_x.shape[0]), h0, W_x, W_h, b, W_y, b_y,
                               _logits_gradient(targets, N, mutation), mutation,
-                              window=a[8] if window_arg else None,
-                              loss_of=None if window_arg else lambda z: cross_entropy(z, targets, reduction="sum") / N)
-        if grads is None or window_arg:
-            return grads
-        return grads.pop("loss"), grads
+                              window=k["k"] if window_arg else None,
+                              loss_of=lambda z: cross_entropy(z, targets, reduction="sum") / N)
+        if grads is None:
+            return None
+        return grads.pop("loss"), grads, grads.pop("h_last")
     return variant
 
 
 def _clipped(a, k, ref):
     from rnngrad.optim import clip_elementwise
-    loss, grads = ref
-    return loss, clip_elementwise(grads, 5.0)
+    loss, grads, h_last = ref
+    return loss, clip_elementwise(grads, 5.0), h_last
 
 
 # ----------------------------------------------------------------------------------- squared error
-def _ref_squared(xs, h0, W_x, W_h, b, W_y, b_y, targets):
+def _ref_squared(xs, targets, h0, W_x, W_h, b, W_y, b_y):
     from rnngrad.extras import squared_error_rnn_grad
-    return squared_error_rnn_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets)
+    return squared_error_rnn_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y)
 
 
 def _squared_variant(a, k, mutation):
-    xs, h0, W_x, W_h, b, W_y, b_y, targets = a
+    xs, targets, h0, W_x, W_h, b, W_y, b_y = a
     N = xs.shape[1]
     if mutation == "targets_missing":  # the residual without the targets: the outputs alone
         targets = np.zeros_like(targets)
 
     def loss_of(y):  # rnngrad's loss of outputs y: a zero read-out against the targets less y
-        return _ref_squared(xs, h0, W_x, W_h, b, np.zeros_like(W_y), np.zeros_like(b_y), targets - y)[0]
+        return _ref_squared(xs, targets - y, h0, W_x, W_h, b, np.zeros_like(W_y), np.zeros_like(b_y))[0]
     grads = readout_model(xs, h0, W_x, W_h, b, W_y, b_y, lambda y: (y - targets) / N, mutation, loss_of=loss_of)
-    return None if grads is None else (grads.pop("loss"), grads)
+    return None if grads is None else (grads.pop("loss"), grads, grads.pop("h_last"))
 
 
 def _squared_case(T, N, D, H, C, gain=1.0):
@@ -150,7 +164,7 @@ def _squared_case(T, N, D, H, C, gain=1.0):
         xs, h0 = normal(rng, T, N, D), np.tanh(normal(rng, N, H))
         W_x, W_h, b = weights(rng, D, H, gain), weights(rng, H, H, gain), normal(rng, H, scale=0.2)
         W_y, b_y = weights(rng, H, C), normal(rng, C, scale=0.2)
-        return (xs, h0, W_x, W_h, b, W_y, b_y, normal(rng, T, N, C)), {}
+        return (xs, normal(rng, T, N, C), h0, W_x, W_h, b, W_y, b_y), {}
     return make
 
 
@@ -219,14 +233,15 @@ SPECS = with_examples(with_argument_classes([
         CaseMaker("long_text_hidden", _char_case(20, 3, 6, 5, gain=1.5), hidden=True),
     ], [
         *from_variant(_char_variant(False), CHAR_CLASSES),
-        scaled("sum_vs_mean", lambda a: a[5].shape[1]),
-        scaled("mean_over_time", lambda a: 1.0 / a[5].shape[0]),
+        *map(_same_state, [scaled("sum_vs_mean", lambda a: a[0].shape[1]),
+                           scaled("mean_over_time", lambda a: 1.0 / a[0].shape[0])]),
         KnownMistake("clipped",
                      "Your gradient looks clipped entry by entry: clipping belongs to the training step, not to "
                      "the gradient itself. Leave it off when checking gradients (and in this function). "
                      + CHECKING, _clipped),
-        *output_classes(),
-    ], signature="char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0) -> (loss, grads)", derivative=True),
+        *map(_same_state, output_classes()),
+    ], signature="char_lm_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y) -> (loss, grads, h_last)",
+        derivative=True),
 
     Spec(ASSIGNMENT, "truncated_grad", 3, _ref_truncated, [
         CaseMaker("window_of_two", _char_case(6, 2, 4, 3, k=2)),
@@ -239,16 +254,17 @@ SPECS = with_examples(with_argument_classes([
         KnownMistake("ignored_truncation",
                      "This is the full BPTT gradient: with k-step truncation the gradient of each step's loss "
                      "stops after k states, and the state before them is treated as a constant. " + TRUNC,
-                     lambda a, k, ref: _ref_char_lm(*a[:8])[1]),
+                     lambda a, k, ref: _ref_char_lm(*a)),
         KnownMistake("window_off_by_one",
                      "Your window is one step too long: the gradient of each step's loss should reach k states "
                      "counting that step's own state; yours reaches one more. " + TRUNC,
-                     lambda a, k, ref: _ref_truncated(*a[:8], a[8] + 1)),
+                     lambda a, k, ref: _ref_truncated(*a, k=k["k"] + 1)),
         *from_variant(_char_variant(True), [c for c in CHAR_CLASSES if c not in WHOLE_SEQUENCE_ONLY]),
-        scaled("sum_vs_mean", lambda a: a[5].shape[1]),
-        scaled("mean_over_time", lambda a: 1.0 / a[5].shape[0]),
-        *output_classes(),
-    ], signature="truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k) -> grads", derivative=True),
+        *map(_same_state, [scaled("sum_vs_mean", lambda a: a[0].shape[1]),
+                           scaled("mean_over_time", lambda a: 1.0 / a[0].shape[0])]),
+        *map(_same_state, output_classes()),
+    ], signature="truncated_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y, *, k) -> (loss, grads, h_last)",
+        derivative=True),
 
     Spec(ASSIGNMENT, "squared_error_grad", 3, _ref_squared, [
         # batch sizes other than 2, where "N times too large" and "twice too large" would coincide
@@ -260,13 +276,14 @@ SPECS = with_examples(with_argument_classes([
     ], [
         *from_variant(_squared_variant, SQUARED_CLASSES),
         ClassMistake("wrong_sign", hint("wrong_sign"),  # the residual taken the wrong way round: the loss is right
-                     lambda a, k, ref: (ref[0], {key: -v for key, v in ref[1].items()})),
-        scaled("sum_vs_mean", lambda a: a[0].shape[1]),
-        scaled("mean_over_time", lambda a: 1.0 / a[0].shape[0]),
-        scaled("factor_two", lambda a: 2.0),
-        scaled("half", lambda a: 0.5),
-        *output_classes(),
-    ], signature="squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets) -> (loss, grads)", derivative=True),
+                     lambda a, k, ref: (ref[0], {key: -v for key, v in ref[1].items()}, ref[2])),
+        *map(_same_state, [scaled("sum_vs_mean", lambda a: a[0].shape[1]),
+                           scaled("mean_over_time", lambda a: 1.0 / a[0].shape[0]),
+                           scaled("factor_two", lambda a: 2.0),
+                           scaled("half", lambda a: 0.5)]),
+        *map(_same_state, output_classes()),
+    ], signature="squared_error_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y) -> (loss, grads, h_last)",
+        derivative=True),
 
     Spec(ASSIGNMENT, "clip_global_norm", 2, _ref_clip, [
         CaseMaker("large_gradient", _grads_case(3, 4, 5.0, 5.0)),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._classes import TOTAL, from_variant, hint, output_classes, with_argument_classes, with_examples
 from ._core import CaseMaker, KnownMistake, Spec
-from ._gen import normal, rnn_params, weights
+from ._gen import normal, weights
 from ._variants import FORWARD_MUTATIONS, TANGENT_MUTATIONS, WRONG_SLOPES, tangents
 
 ASSIGNMENT = "ps5_sequence_slope"
@@ -42,7 +42,7 @@ def _jvp_case(T, N, D, H, gain=1.2):
 
 def _ref_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt):
     from rnngrad.forward_mode import sequence_slope
-    return sequence_slope(xs, h0, rnn_params(W_x, W_h, b, W_y, b_y), dxs_dt, activation="sigmoid")[1]
+    return sequence_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt, activation="sigmoid")[1]
 
 
 def _slope_variant(a, k, mutation):

@@ -90,9 +90,23 @@ def _empty_stale_cache(cache: Path, digest: str) -> None:
     stamp.write_text(digest + "\n")
 
 
+def book_root(confdir: Path) -> Path:
+    """The folder that holds the book's ``_config.yml``: ``confdir`` itself, or for a one-page build
+    (``jupyter-book build book/page.md``, whose confdir is the page's folder) the nearest folder above it.
+
+    Example:
+        >>> book_root(Path(__file__).parents[2] / "book") == Path(__file__).parents[2]
+        True
+    """
+    for folder in (confdir, *confdir.parents):
+        if (folder / "_config.yml").is_file():
+            return folder
+    return confdir
+
+
 def _outdated(app, env, added, changed, removed) -> list[str]:
     """``env-get-outdated``: every page when the sources differ from those the pages were read with."""
-    digest = source_digest(Path(app.confdir), list(app.config.execution_dependencies))
+    digest = source_digest(book_root(Path(app.confdir).resolve()), list(app.config.execution_dependencies))
     mystnb_config = getattr(env, "mystnb_config", None)
     if mystnb_config is not None and mystnb_config.execution_cache_path:
         _empty_stale_cache(Path(mystnb_config.execution_cache_path), digest)

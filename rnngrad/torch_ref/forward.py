@@ -12,7 +12,8 @@ from torch.func import jacrev, jvp, vmap
 
 from .._validate import Dims, RnngradInputError, check_choice
 from ..forward_mode import SLOPE_ACTIVATIONS, SLOPE_OUTPUTS
-from ._common import T_ACTIVATIONS, checked_dict, checked_float, float_tensor, resolve_device, to_numpy
+from .._sequences import checked_state
+from ._common import T_ACTIVATIONS, float_tensor, resolve_device, to_numpy
 from .rnn import checked_rnn
 
 __all__ = [
@@ -22,13 +23,15 @@ __all__ = [
     "t_sequence_slope_feedback",
 ]
 
-_SHAPES = {"W_x": ("D", "H"), "W_h": ("H", "H"), "b": ("H",), "W_y": ("H", "C"), "b_y": ("C",)}
 
 
-
-def _params(dims: Dims, params, device, D_letter: str = "D") -> dict:
-    """The model's parameter dict checked as in rnngrad.forward_mode (W_x has ``D_letter`` rows), as tensors."""
-    return checked_dict(dims, "params", params, dict(_SHAPES, W_x=(D_letter, "H")), device, quote='"')
+def _weights(dims: Dims, device, W_x, W_h, b, W_y, b_y, D_letter: str = "D") -> dict:
+    """The model's five weights checked as in rnngrad.forward_mode (W_x has ``D_letter`` rows), as tensors."""
+    return {"W_x": float_tensor(dims, "W_x", W_x, (D_letter, "H"), device),
+            "W_h": float_tensor(dims, "W_h", W_h, ("H", "H"), device),
+            "b": float_tensor(dims, "b", b, ("H",), device),
+            "W_y": float_tensor(dims, "W_y", W_y, ("H", "C"), device),
+            "b_y": float_tensor(dims, "b_y", b_y, ("C",), device)}
 
 
 def _check(activation, output):
@@ -36,14 +39,19 @@ def _check(activation, output):
     check_choice("output", output, SLOPE_OUTPUTS)
 
 
-def _model_inputs(xs, h0, params, activation, output, device):
+def _model_inputs(xs, h0, W_x, W_h, b, W_y, b_y, activation, output, device):
     """The arguments shared by the slope functions, checked in the order of rnngrad.forward_mode."""
     _check(activation, output)
     dims = Dims()
     xs = float_tensor(dims, "xs", xs, ("T", "N", "D"), device)
-    h0 = float_tensor(dims, "h0", h0, ("N", "H"), device)
+    h0 = checked_state(_tensor_check(device), dims, "h0", h0, "xs", xs)
     dims.nonempty("T")  # the states of the T steps are stacked
-    return dims, xs, h0, _params(dims, params, device)
+    return dims, xs, h0, _weights(dims, device, W_x, W_h, b, W_y, b_y)
+
+
+def _tensor_check(device):
+    """``float_tensor`` on ``device`` in the ``check(dims, name, value, letters)`` form of rnngrad._sequences."""
+    return lambda dims, name, value, letters: float_tensor(dims, name, value, letters, device)
 
 
 def _states(xs, h0, W_x, W_h, b, activation):
@@ -93,17 +101,18 @@ def t_rnn_jvp(xs, h0, W_x, W_h, b, dxs, dh0=None, device=None):
     return to_numpy(hs), to_numpy(dhs)
 
 
-def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear", dh0_dt=None, device=None):
+def t_sequence_slope(xs, h0, W_x, W_h, b, W_y, b_y, dxs_dt, dh0_dt=None, *, activation="tanh", output="linear",
+                     device=None):
     """``(ys, dys_dt)`` (T, N, C): the outputs and their total derivative along the sequence by ``torch.func.jvp``.
 
     Args:
-        xs: (T, N, D) inputs.
+        xs: (T, N, D) inputs, time-major.
         h0: (N, H) initial state.
-        params: dict with "W_x" (D, H), "W_h" (H, H), "b" (H,), "W_y" (H, C), "b_y" (C,).
+        W_x: (D, H), W_h: (H, H), b: (H,), W_y: (H, C), b_y: (C,) weights.
         dxs_dt: (T, N, D) rate of change of the inputs.
-        activation: "tanh" or "sigmoid".
-        output: "linear" or "sigmoid".
         dh0_dt: (N, H) rate of the initial state (default zero).
+        activation: "tanh" (default) or "sigmoid".
+        output: "linear" or "sigmoid".
         device: torch device or its name (default: :func:`default_device`).
 
     Returns:
@@ -111,16 +120,15 @@ def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear",
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((1, 2)), "W_h": np.zeros((2, 2)),
-        ...      "b": np.zeros(2),
-        ...      "W_y": np.ones((2, 1)), "b_y": np.zeros(1)}
-        >>> ys, dys = t_sequence_slope(np.zeros((2, 1, 1)), np.zeros((1, 2)), p,
-        ...                            np.ones((2, 1, 1)))
+        >>> w = (np.ones((1, 2)), np.zeros((2, 2)), np.zeros(2),
+        ...      np.ones((2, 1)), np.zeros(1))
+        >>> ys, dys = t_sequence_slope(np.zeros((2, 1, 1)), np.zeros((1, 2)),
+        ...                            *w, np.ones((2, 1, 1)))
         >>> dys.ravel().tolist()
         [2.0, 2.0]
     """
     dev = resolve_device(device)
-    dims, xs, h0, p = _model_inputs(xs, h0, params, activation, output, dev)
+    dims, xs, h0, p = _model_inputs(xs, h0, W_x, W_h, b, W_y, b_y, activation, output, dev)
     dxs_dt = float_tensor(dims, "dxs_dt", dxs_dt, ("T", "N", "D"), dev)
     dh0 = torch.zeros_like(h0) if dh0_dt is None else float_tensor(dims, "dh0_dt", dh0_dt, ("N", "H"), dev)
 
@@ -131,14 +139,15 @@ def t_sequence_slope(xs, h0, params, dxs_dt, activation="tanh", output="linear",
     return to_numpy(ys), to_numpy(dys)
 
 
-def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear", device=None) -> np.ndarray:
+def t_output_jacobian_at_step(xs, h0, W_x, W_h, b, W_y, b_y, *, activation="tanh", output="linear",
+                              device=None) -> np.ndarray:
     """``∂y_t/∂x_t`` (T, N, C, D) with ``h_{t-1}`` held fixed, by ``vmap(vmap(jacrev(step)))``.
 
     Args:
-        xs: (T, N, D) inputs.
+        xs: (T, N, D) inputs, time-major.
         h0: (N, H) initial state.
-        params: dict with "W_x" (D, H), "W_h" (H, H), "b" (H,), "W_y" (H, C), "b_y" (C,).
-        activation: "tanh" or "sigmoid".
+        W_x: (D, H), W_h: (H, H), b: (H,), W_y: (H, C), b_y: (C,) weights.
+        activation: "tanh" (default) or "sigmoid".
         output: "linear" or "sigmoid".
         device: torch device or its name (default: :func:`default_device`).
 
@@ -147,15 +156,14 @@ def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear"
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((2, 3)), "W_h": np.zeros((3, 3)),
-        ...      "b": np.zeros(3),
-        ...      "W_y": np.ones((3, 1)), "b_y": np.zeros(1)}
+        >>> w = (np.ones((2, 3)), np.zeros((3, 3)), np.zeros(3),
+        ...      np.ones((3, 1)), np.zeros(1))
         >>> t_output_jacobian_at_step(np.zeros((1, 1, 2)), np.zeros((1, 3)),
-        ...                           p)[0, 0].tolist()
+        ...                           *w)[0, 0].tolist()
         [[3.0, 3.0]]
     """
     dev = resolve_device(device)
-    _, xs, h0, p = _model_inputs(xs, h0, params, activation, output, dev)
+    _, xs, h0, p = _model_inputs(xs, h0, W_x, W_h, b, W_y, b_y, activation, output, dev)
     sigma = T_ACTIVATIONS[activation]
     with torch.no_grad():
         hs = _states(xs, h0, p["W_x"], p["W_h"], p["b"], activation)
@@ -167,9 +175,9 @@ def t_output_jacobian_at_step(xs, h0, params, activation="tanh", output="linear"
     return to_numpy(vmap(vmap(jacrev(step, argnums=0)))(xs, h_prev))
 
 
-def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed", ys_observed=None,
-                              dys_observed_dt=None, dy_init_dt=None, activation="sigmoid", output="linear",
-                              dh0_dt=None, device=None):
+def t_sequence_slope_feedback(xs, h0, y_init, W_x, W_h, b, W_y, b_y, dxs_dt, *, feedback="observed",
+                              ys_observed=None, dys_observed_dt=None, dy_init_dt=None, dh0_dt=None,
+                              activation="tanh", output="linear", device=None):
     """``(ys, dys_dt)`` of the model whose input is ``(x_t, y_{t-1})``, by ``torch.func.jvp`` through the loop.
 
     With ``feedback="predicted"`` the model's own output is fed back inside the function,
@@ -178,17 +186,17 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
 
     Args:
         xs: (T, N, D) exogenous inputs.
-        y_init: (N, C) value fed back at the first step.
         h0: (N, H) initial state.
-        params: dict with "W_x" (D + C, H), "W_h" (H, H), "b" (H,), "W_y" (H, C), "b_y" (C,).
+        y_init: (N, C) value fed back at the first step.
+        W_x: (D + C, H), W_h: (H, H), b: (H,), W_y: (H, C), b_y: (C,) weights.
         dxs_dt: (T, N, D) rates of the exogenous inputs.
         feedback: "observed" (teacher forcing) or "predicted" (free running).
         ys_observed: (T, N, C) observed series (needed for "observed").
         dys_observed_dt: (T, N, C) its rates (default zero).
         dy_init_dt: (N, C) rate of ``y_init`` (default zero).
-        activation: "sigmoid" or "tanh".
-        output: "linear" or "sigmoid".
         dh0_dt: (N, H) rate of the initial state (default zero).
+        activation: "tanh" (default) or "sigmoid".
+        output: "linear" or "sigmoid".
         device: torch device or its name (default: :func:`default_device`).
 
     Returns:
@@ -196,15 +204,13 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
 
     Example:
         >>> import numpy as np
-        >>> p = {"W_x": np.ones((2, 2)), "W_h": np.zeros((2, 2)),
-        ...      "b": np.zeros(2),
-        ...      "W_y": np.ones((2, 1)), "b_y": np.zeros(1)}
+        >>> w = (np.ones((2, 2)), np.zeros((2, 2)), np.zeros(2),
+        ...      np.ones((2, 1)), np.zeros(1))
         >>> ys, dys = t_sequence_slope_feedback(np.zeros((2, 1, 1)),
-        ...                                     np.zeros((1, 1)),
-        ...                                     np.zeros((1, 2)), p,
+        ...                                     np.zeros((1, 2)),
+        ...                                     np.zeros((1, 1)), *w,
         ...                                     np.ones((2, 1, 1)),
-        ...                                     feedback="predicted",
-        ...                                     activation="tanh")
+        ...                                     feedback="predicted")
         >>> # step 2 also sees the slope 2 of y_1: 2 * (1 + 2)
         >>> dys.ravel().tolist()
         [2.0, 6.0]
@@ -214,15 +220,14 @@ def t_sequence_slope_feedback(xs, y_init, h0, params, dxs_dt, feedback="observed
     dev = resolve_device(device)
     dims = Dims()
     xs = float_tensor(dims, "xs", xs, ("T", "N", "D"), dev)
-    h0 = float_tensor(dims, "h0", h0, ("N", "H"), dev)
+    h0 = checked_state(_tensor_check(dev), dims, "h0", h0, "xs", xs)
     dims.nonempty("T")  # the outputs of the T steps are stacked
     # bind C from W_y before reading W_x, whose rows must be D + C
-    if isinstance(params, dict) and "W_y" in params:
-        checked_float(dims, 'params["W_y"]', params["W_y"], ("H", "C"))
+    W_y = float_tensor(dims, "W_y", W_y, ("H", "C"), dev)
     y_init = float_tensor(dims, "y_init", y_init, ("N", "C"), dev)
     dims.sizes["D+C"] = dims["D"] + dims["C"]
     dims.origin["D+C"] = "xs and y_init"
-    p = _params(dims, params, dev, D_letter="D+C")
+    p = _weights(dims, dev, W_x, W_h, b, W_y, b_y, D_letter="D+C")
     sigma = T_ACTIVATIONS[activation]
     dxs_dt = float_tensor(dims, "dxs_dt", dxs_dt, ("T", "N", "D"), dev)
     zeros = torch.zeros_like

@@ -251,14 +251,14 @@ def _two_state_tensors(device, **arrays) -> list:
     return out
 
 
-def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside", device=None):
+def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="tanh", variant="inside", device=None):
     """``(o, h, c)`` of one step of the two-state cell (see ``rnngrad.two_state_cell``), each (N, H).
 
     Args:
         x: (N, D) input.
         h_prev, c_prev: (N, H) previous states.
         W_h: (H, H), b: (H,), W_o: (D, H) weights.
-        activation: "relu", "identity", "sigmoid" or "tanh".
+        activation: "tanh" (default), "relu", "identity" or "sigmoid".
         variant: "inside" or "after".
         device: torch device or its name (default: :func:`default_device`).
 
@@ -271,7 +271,7 @@ def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant=
         ...                            np.array([[1.0, -1.0]]),
         ...                            np.zeros((1, 2)),
         ...                            np.eye(2), np.zeros(2), np.ones((2, 2)),
-        ...                            variant="after")
+        ...                            activation="relu", variant="after")
         >>> o.tolist()
         [[0.5, 1.5]]
     """
@@ -280,14 +280,14 @@ def t_two_state_step(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant=
     return tuple(to_numpy(v) for v in _two_state(*args, activation, variant))
 
 
-def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="inside", device=None):
+def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="tanh", variant="inside", device=None):
     """``(os, hs, cs)`` (T, N, H each) of the two-state cell over a sequence.
 
     Args:
         xs: (T, N, D) inputs.
         h0, c0: (N, H) initial states.
         W_h: (H, H), b: (H,), W_o: (D, H) weights.
-        activation: "relu", "identity", "sigmoid" or "tanh".
+        activation: "tanh" (default), "relu", "identity" or "sigmoid".
         variant: "inside" or "after".
         device: torch device or its name (default: :func:`default_device`).
 
@@ -312,7 +312,7 @@ def t_two_state_forward(xs, h0, c0, W_h, b, W_o, activation="relu", variant="ins
     return tuple(to_numpy(torch.stack([step[k] for step in outs])) for k in range(3))
 
 
-def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside",
+def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="tanh", variant="inside",
                                device=None) -> np.ndarray:
     """``d(h_t, c_t) / d(h_{t-1}, c_{t-1})`` (N, 2H, 2H) by ``vmap(jacrev)`` of the stacked state map.
 
@@ -320,7 +320,7 @@ def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         x: (N, D) input (the states do not depend on it).
         h_prev, c_prev: (N, H) previous states.
         W_h: (H, H), b: (H,), W_o: (D, H) weights.
-        activation: "relu", "identity", "sigmoid" or "tanh".
+        activation: "tanh" (default), "relu", "identity" or "sigmoid".
         variant: "inside" or "after" (the states do not depend on it).
         device: torch device or its name (default: :func:`default_device`).
 
@@ -333,7 +333,7 @@ def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         ...                                np.array([[1.0, -1.0]]),
         ...                                np.zeros((1, 2)),
         ...                                2 * np.eye(2), np.zeros(2),
-        ...                                np.ones((1, 2)))
+        ...                                np.ones((1, 2)), activation="relu")
         >>> J[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
         [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0],
          [1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]
@@ -351,7 +351,7 @@ def t_two_state_state_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
     return to_numpy(vmap(jacrev(state, argnums=1))(x, s))
 
 
-def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside",
+def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="tanh", variant="inside",
                                 device=None) -> np.ndarray:
     """``d o_t / d(h_{t-1}, c_{t-1})`` (N, H, 2H) by ``vmap(jacrev)``.
 
@@ -359,7 +359,7 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
         x: (N, D) input.
         h_prev, c_prev: (N, H) previous states.
         W_h: (H, H), b: (H,), W_o: (D, H) weights.
-        activation: "relu", "identity", "sigmoid" or "tanh".
+        activation: "tanh" (default), "relu", "identity" or "sigmoid".
         variant: "inside" or "after".
         device: torch device or its name (default: :func:`default_device`).
 
@@ -371,7 +371,7 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
         >>> J = t_two_state_output_jacobian(np.zeros((1, 1)), np.ones((1, 2)),
         ...                                 np.zeros((1, 2)), np.eye(2),
         ...                                 np.zeros(2), np.ones((1, 2)),
-        ...                                 variant="after")
+        ...                                 activation="relu", variant="after")
         >>> J[0].tolist()
         [[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
     """
@@ -387,7 +387,7 @@ def t_two_state_output_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu
     return to_numpy(vmap(jacrev(output, argnums=1))(x, s))
 
 
-def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu", variant="inside",
+def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="tanh", variant="inside",
                                device=None) -> np.ndarray:
     """``d o_t / d x_t`` (N, H, D) by ``vmap(jacrev)``.
 
@@ -395,7 +395,7 @@ def t_two_state_input_jacobian(x, h_prev, c_prev, W_h, b, W_o, activation="relu"
         x: (N, D) input.
         h_prev, c_prev: (N, H) previous states.
         W_h: (H, H), b: (H,), W_o: (D, H) weights.
-        activation: "relu", "identity", "sigmoid" or "tanh".
+        activation: "tanh" (default), "relu", "identity" or "sigmoid".
         variant: "inside" or "after".
         device: torch device or its name (default: :func:`default_device`).
 

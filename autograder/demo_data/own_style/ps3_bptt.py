@@ -33,7 +33,7 @@ def _forward_char(W_x, W_h, b, inputs, h0):
     return onehots, np.stack(states)
 
 
-def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
+def char_lm_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y):
     T, N = inputs.shape
     onehots, states = _forward_char(W_x, W_h, b, inputs, h0)
     logits = states[1:] @ W_y + b_y
@@ -54,19 +54,22 @@ def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
              "W_y": np.einsum("tnh,tnv->hv", states[1:], dlogits),
              "b_y": dlogits.sum(axis=(0, 1)),
              "h0": carry}
-    return float(loss), grads
+    return float(loss), grads, states[-1]
 
 # %% truncated_grad
-def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
-    """Each loss term sends its gradient back through at most k states."""
+def truncated_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y, *, k):
+    """Each loss term sends its gradient back through at most k states; the loss is the full one."""
     T, N = inputs.shape
     onehots, states = _forward_char(W_x, W_h, b, inputs, h0)
     grads = {name: np.zeros_like(p) for name, p in
              (("W_x", W_x), ("W_h", W_h), ("b", b), ("W_y", W_y), ("b_y", b_y), ("h0", h0))}
+    total_loss = 0.0
     for t in range(T):
         z = states[t + 1] @ W_y + b_y
         q = np.exp(z - z.max(axis=1, keepdims=True))
         q = q / q.sum(axis=1, keepdims=True)
+        picked = np.take_along_axis(q, targets[t][:, None], axis=1)
+        total_loss += -np.log(picked).sum() / N
         dz = (q - np.eye(W_y.shape[1])[targets[t]]) / N
         grads["W_y"] += states[t + 1].T @ dz
         grads["b_y"] += dz.sum(axis=0)
@@ -82,10 +85,10 @@ def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
             steps += 1
         if s < 0 and steps < k:
             grads["h0"] += g
-    return grads
+    return float(total_loss), grads, states[-1]
 
 # %% squared_error_grad
-def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
+def squared_error_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y):
     T, N, _ = xs.shape
     states = [h0]
     for t in range(T):
@@ -97,7 +100,7 @@ def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
     grads = {"W_y": sum(all_h[t + 1].T @ derr[t] for t in range(T)), "b_y": derr.sum(axis=(0, 1))}
     grads.update(rnn_backward(derr @ W_y.T, xs, h0, all_h[1:], W_x, W_h))
     del grads["xs"]
-    return loss, grads
+    return loss, grads, all_h[-1]
 
 # %% clip_global_norm
 def clip_global_norm(grads, max_norm):

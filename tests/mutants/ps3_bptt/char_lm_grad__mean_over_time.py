@@ -4,7 +4,7 @@ import numpy as np
 FUNCTION, DIAGNOSIS = "char_lm_grad", "mean_over_time"
 
 
-def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
+def char_lm_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y):
     T, N = inputs.shape
     V, H = W_x.shape
     rows = np.arange(N)
@@ -33,4 +33,4 @@ def char_lm_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0):
         g["b"] += da.sum(axis=0)
         dh_next = da @ W_h.T
     g["h0"] = dh_next
-    return loss, g
+    return loss, g, hs[-1]

@@ -4,7 +4,7 @@ import numpy as np
 FUNCTION, DIAGNOSIS = "squared_error_grad", "factor_two"
 
 
-def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
+def squared_error_grad(xs, targets, h0, W_x, W_h, b, W_y, b_y):
     T, N, _ = xs.shape
     hs = []
     h = h0
@@ -26,4 +26,4 @@ def squared_error_grad(xs, h0, W_x, W_h, b, W_y, b_y, targets):
         g["b"] += da.sum(axis=0)
         dh_next = da @ W_h.T
     g["h0"] = dh_next
-    return loss, g
+    return loss, g, h

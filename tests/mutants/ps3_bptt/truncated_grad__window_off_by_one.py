@@ -4,9 +4,10 @@ import numpy as np
 FUNCTION, DIAGNOSIS = "truncated_grad", "window_off_by_one"
 
 
-def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
+def truncated_grad(inputs, targets, h0, W_x, W_h, b, W_y, b_y, *, k):
     T, N = inputs.shape
     rows = np.arange(N)
+    loss = 0.0
     hs = [h0]
     for t in range(T):
         hs.append(np.tanh(W_x[inputs[t]] + hs[-1] @ W_h + b))
@@ -16,6 +17,7 @@ def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
         z = hs[t + 1] @ W_y + b_y
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
+        loss -= np.log(p[rows, targets[t]]).sum() / N
         p[rows, targets[t]] -= 1
         dz = p / N
         g["W_y"] += hs[t + 1].T @ dz
@@ -31,4 +33,4 @@ def truncated_grad(W_x, W_h, b, W_y, b_y, inputs, targets, h0, k):
             s -= 1
         if t - k < 0:
             g["h0"] += dh
-    return g
+    return loss, g, hs[-1]

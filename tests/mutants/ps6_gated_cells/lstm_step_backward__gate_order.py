@@ -1,0 +1,19 @@
+"""Reads the gate blocks in the order i, f, o, g (a common layout in course notes), not i, f, g, o."""
+import numpy as np
+
+FUNCTION, DIAGNOSIS = "lstm_step_backward", "gate_order"
+
+
+def lstm_step_backward(dh, dc, x, h_prev, c_prev, c, gates, W_x, W_h):
+    H = c.shape[1]
+    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    tc = np.tanh(c)
+    d_o = dh * tc
+    dc_total = dc + dh * o * (1.0 - tc * tc)
+    d_i = dc_total * g
+    d_f = dc_total * c_prev
+    d_g = dc_total * i
+    da = np.concatenate([d_i * (i * (1.0 - i)), d_f * (f * (1.0 - f)), d_o * (o * (1.0 - o)),
+                         d_g * (1.0 - g * g)], axis=1)
+    return {"x": da @ W_x.T, "h_prev": da @ W_h.T, "c_prev": dc_total * f,
+            "W_x": x.T @ da, "W_h": h_prev.T @ da, "b": da.sum(axis=0)}
