@@ -2,7 +2,8 @@
 
 Run in the course directory (or pass ``--course``). Writes the course's ``.gitignore`` when it has none
 (see :data:`autograder.course.GITIGNORE`). Prints one progress line (count, rate, ETA) that updates in place
-on a terminal, then a table of totals with flags and faults, and, for a regrade, every score that changed. Every value a
+on a terminal, then a table of totals with flags and faults, and, for a regrade, every score that changed.
+``--dask [ADDRESS]`` grades on a dask.distributed cluster (:mod:`autograder.dask_backend`). Every value a
 submission chose (its folder's name, flag and fault texts) is printed through
 :func:`autograder.inert.terminal`: one line, no control character or escape sequence, bounded length.
 """
@@ -32,6 +33,10 @@ def add_arguments(parser) -> None:
                         help="grade only this student (repeatable)")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the hidden cases (to reproduce a logged run; default: fresh and secret)")
+    parser.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="grade on a dask.distributed cluster: without ADDRESS a LocalCluster of --workers "
+                             "processes on this machine; with one (tcp://host:8786, tls://host:8786) an existing "
+                             "cluster (see the README's \"Grading on a cluster\")")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -50,7 +55,7 @@ class ProgressLine:
     def __call__(self, p) -> None:
         r = p.result
         rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
-        state = "skipped" if r.skipped else f"{points(r.total)}/{points(r.max_total)}"
+        state = "skipped" if r.skipped else "not graded" if r.not_graded else f"{points(r.total)}/{points(r.max_total)}"
         mark = " flagged" if r.flags else ""
         line = (f"[{p.done}/{p.total}] {100 * p.done / max(p.total, 1):3.0f}%  {rate:.1f}/s  "
                 f"ETA {_fmt_time(p.eta)}  {terminal(r.student, 80)}: {state}{mark}")
@@ -78,14 +83,19 @@ def main(args) -> int:
         print(f"wrote {terminal(written)}: it keeps the course's student data out of git")
     start = time.monotonic()
     results = grade_assignment(course, args.assignment, students=args.students, workers=args.workers,
-                               seed=args.seed, regrade=args.regrade,
+                               seed=args.seed, regrade=args.regrade, dask=args.dask,
                                progress=None if args.quiet else ProgressLine())
     elapsed = time.monotonic() - start
-    graded = [r for r in results if not r.skipped]
-    print(f"{args.assignment}: graded {len(graded)}, skipped {len(results) - len(graded)} already graded, "
-          f"in {elapsed:.1f} s")
+    graded = [r for r in results if not r.skipped and not r.not_graded]
+    missed = [r for r in results if r.not_graded]
+    print(f"{args.assignment}: graded {len(graded)}, skipped {len(results) - len(graded) - len(missed)} already "
+          f"graded, in {elapsed:.1f} s")
+    if missed:
+        print(f"not graded (the next run grades them): {len(missed)}")
+        for r in missed:
+            print(f"  {terminal(r.student, 80):<20} {terminal(r.not_graded, MAX_LINE)}")
     for r in results:
-        if r.skipped:
+        if r.skipped or r.not_graded:
             continue
         extra = []
         if r.flags:

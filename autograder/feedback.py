@@ -29,10 +29,11 @@ __all__ = ["autograded_notebook", "autograded_text", "write_autograded", "copy_s
 import builtins
 import html
 import json
+import locale
 import os
-import tempfile
 
 from . import inert
+from .atomic_files import replace_file
 from .points import points
 from .inert import escape_markdown
 from .student_markdown import MAX_CHARS as MAX_CELL_CHARS
@@ -228,27 +229,26 @@ def autograded_text(course, result) -> str:
 
 
 def write_autograded(course, result) -> str:
-    """Write autograded/<student>/<assignment>/<assignment>.ipynb (+ timestamp.txt); returns the path."""
+    """Write autograded/<student>/<assignment>/<assignment>.ipynb (+ timestamp.txt); returns the path.
+
+    Each file is replaced whole (:func:`autograder.atomic_files.replace_file`); ``timestamp.txt`` and the
+    submission secret are left alone when they already hold the same bytes (a regrade)."""
     folder = os.path.join(course.autograded_dir, result.student, course.assignment)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{course.notebook_name}.ipynb")
+    name = f"{course.notebook_name}.ipynb"
     text = result.autograded_text or autograded_text(course, result)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ipynb")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    replace_file(folder, name, text.encode("utf-8"), mode=0o644)
     stamp = os.path.join(folder, "timestamp.txt")
     if result.timestamp:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(result.timestamp + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, stamp)
+        replace_file(folder, "timestamp.txt", (result.timestamp + "\n").encode(_LOCALE_ENCODING), mode=0o644,
+                     skip_same=True)
     elif os.path.exists(stamp):
         os.unlink(stamp)
     copy_submission_secret(course, result.student, folder)
-    return path
+    return os.path.join(folder, name)
+
+
+#: the encoding ``open(path, "w")`` uses for timestamp.txt, as nbgrader writes it
+_LOCALE_ENCODING = locale.getpreferredencoding(False)
 
 
 #: nbgrader's submission_secret.txt: 128 hexadecimal digits written by ``nbgrader submit``; anything else is not copied
@@ -277,11 +277,7 @@ def copy_submission_secret(course, student: str, folder: str) -> bool:
         if os.path.lexists(dest):
             os.unlink(dest)
         return False
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(raw)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, dest)
+    replace_file(folder, SECRET_FILE, raw, mode=0o644, skip_same=True)
     return True
 
 

@@ -9,7 +9,8 @@ Steps for one submission (``grade_submission``), in order:
 
 1. ``snapshot``       copy the submission folder into a private temporary folder; every
                       later step reads the copy, so nothing the student shipped can change
-                      while it is graded, and nothing is ever run inside the course folder.
+                      while it is graded, and nothing is ever run inside the course folder
+                      (on a cluster the grader's process takes it and sends it: ``taken``).
 2. ``read``           parse the notebook as JSON (a broken file is a fault, not a crash).
 3. ``inventory``      compare its cells with the released notebook: deleted, duplicated,
                       renamed, retyped cells, edited read-only cells (restored from release).
@@ -81,29 +82,37 @@ def score(course: Course, result: SubmissionResult) -> None:
 # -- one submission -------------------------------------------------------------------------
 
 def grade_submission(course: Course, student: str, seed: int | None = None, make_sandbox=None,
-                     snapshot_root: str | None = None) -> SubmissionResult:
+                     snapshot_root: str | None = None, taken=None) -> SubmissionResult:
     """Steps 1-6 for one student (the gradebook is not touched here).
 
     The trusted side's own work is bounded by TRUSTED_SECONDS (:class:`Deadline`, the sandboxed run
     excluded): once past it, the steps not yet done are skipped with a fault (cases not run get no
     points; points already earned are kept), and the score and the autograded notebook are still made.
+    ``taken``: a :class:`autograder.shipment.Taken`, the snapshot already taken elsewhere (a submission
+    sent to a cluster's worker); step 1 is then skipped and its time counts against the budget.
     """
-    start = time.monotonic()
+    start = time.monotonic() - (taken.seconds if taken is not None else 0.0)
     deadline = Deadline(TRUSTED_SECONDS)
     seed = secrets.randbits(63) if seed is None else int(seed)
     result = SubmissionResult(student=student, assignment=course.assignment, seed=seed,
-                              graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
+                              graded_at=taken.graded_at if taken is not None else
+                              datetime.datetime.now(datetime.timezone.utc).isoformat())
     make_sandbox = make_sandbox or default_sandbox_factory()
     nb_name = f"{course.notebook_name}.ipynb"
     nb = inv = None
     with tempfile.TemporaryDirectory(prefix="grading-", dir=snapshot_root) as tmp:
         # 1. snapshot: from here on only the private copy is read (timestamp and hash included)
-        copy = os.path.join(tmp, "submission")
-        try:
-            snap = snapshot(course.submission_dir(student), copy, first=(nb_name,), deadline=deadline)
-        except NotReadable as exc:
-            result.errors.append(f"the submission could not be read: {exc}")
-            snap = None
+        if taken is None:
+            copy, unreadable = os.path.join(tmp, "submission"), None
+            try:
+                snap = snapshot(course.submission_dir(student), copy, first=(nb_name,), deadline=deadline)
+            except NotReadable as exc:
+                snap, unreadable = None, str(exc)
+        else:
+            deadline.start -= taken.seconds     # the time spent taking it counts
+            copy, snap, unreadable = taken.folder, taken.snapshot, taken.unreadable
+        if snap is None:
+            result.errors.append(f"the submission could not be read: {unreadable}")
         if snap is not None:
             result.notes.extend(snap.notes)
             result.timestamp = valid_timestamp(read_timestamp(copy), result)

@@ -1,8 +1,9 @@
-"""The only writer of grades: nbgrader's Gradebook API, one transaction per submission.
+"""The only writer of grades: nbgrader's Gradebook API, one transaction per submission or per batch.
 
 Two stores, both written only by the trusted grading process:
 
-* nbgrader's gradebook (``gradebook.db`` unless the course config says otherwise): the scores
+* nbgrader's gradebook (``gradebook.db`` unless the course config says otherwise; written by
+  :mod:`autograder.gradebook_writes`, re-exported here): the scores
   of the autograded test cells (``auto_score``), the state of the hand-graded written answers,
   a short comment on each answer cell, the submission time and nbgrader's late-submission penalty
   (:mod:`autograder.late`: the course's due date, extensions and ``LateSubmissionPlugin``), and
@@ -12,45 +13,27 @@ Two stores, both written only by the trusted grading process:
 * the grading log (:mod:`autograder.grading_log`, re-exported here): what the gradebook cannot hold
   (per-case verdicts, full flag texts, faults, the secret seed, the notebook's hash).
 
-Order (matters for resuming): the gradebook transaction is committed first, the log file is
-replaced atomically second. A crash between the two leaves a submission that the next run
-grades again, which is harmless because grading is idempotent.
+Order (matters for resuming): the gradebook transaction (of one submission, or of a batch of them:
+:func:`write_grades_many`, :mod:`autograder.writer`) is committed first, each submission's log file
+is replaced atomically second. A crash between the two leaves submissions that the next run grades
+again, which is harmless because grading is idempotent.
 """
 from __future__ import annotations
 
 __all__ = ["ScoreChange", "open_gradebook", "batch_mode", "check_assignment", "stored_scores", "ensure_submission",
-           "ensure_submissions", "write_grades", "already_graded", "LOG_DIR", "log_dir", "result_record",
-           "write_record", "read_record", "load_records", "mark_flagged"]
+           "ensure_submissions", "write_grades", "write_grades_many", "already_graded", "LOG_DIR", "log_dir",
+           "result_record", "write_record", "read_record", "load_records", "mark_flagged"]
 
 import contextlib
 import os
-import warnings
-from dataclasses import dataclass
 
-from nbgrader.api import (BaseCell, Comment, Grade, Gradebook, MissingEntry, Student, SubmittedAssignment,
-                          SubmittedNotebook)
-from nbgrader.utils import parse_utc
+from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError, SAWarning
+from sqlalchemy.exc import OperationalError
 
-from . import inert
-from .flag_comments import comments_with_flags
+from .gradebook_writes import (ScoreChange, ensure_submission, ensure_submissions, write_grades,
+                               write_grades_many)
 from .grading_log import LOG_DIR, load_records, log_dir, read_record, result_record, write_record
-from .late import LatePolicy, policy_for
-from .points import points
-
-
-@dataclass(frozen=True)
-class ScoreChange:
-    """A score that a regrade changed."""
-    student: str
-    grade_id: str
-    old: float | None
-    new: float | None
-
-    def __str__(self) -> str:
-        fmt = lambda x: "-" if x is None else points(x)  # noqa: E731
-        return f"{self.student} {self.grade_id}: {fmt(self.old)} -> {fmt(self.new)}"
 
 
 def open_gradebook(db_url: str, course_id: str) -> Gradebook:
@@ -144,127 +127,6 @@ def stored_scores(gb: Gradebook, assignment: str, notebook: str, student: str) -
     except MissingEntry:
         return None
     return {g.name: g.auto_score for g in sub.grades}
-
-
-def ensure_submission(gb: Gradebook, assignment: str, notebook: str, student: str):
-    """The student's SubmittedNotebook, creating the student and an ungraded submission if needed.
-
-    Creating commits (nbgrader's ``add_student`` / ``add_submission`` do), which is harmless:
-    an ungraded submission is what nbgrader itself leaves before it runs a notebook.
-    """
-    try:
-        gb.find_student(student)
-    except MissingEntry:
-        gb.add_student(student)
-    try:
-        gb.find_submission(assignment, student)
-    except MissingEntry:
-        with warnings.catch_warnings():
-            # nbgrader's add_submission builds rows before adding them to the session; SQLAlchemy
-            # warns about it (nbgrader autograde shows the same warning). The rows are stored.
-            warnings.simplefilter("ignore", SAWarning)
-            gb.add_submission(assignment, student)
-    return gb.find_submission_notebook(notebook, assignment, student)
-
-
-def ensure_submissions(gb: Gradebook, assignment: str, students: list[str]) -> None:
-    """Create, in one transaction, the students and ungraded submissions that do not exist yet.
-
-    The rows are the ones ``Gradebook.add_submission`` makes (a submitted notebook per notebook
-    of the assignment, a grade per graded cell, a comment per answer and task cell), built from
-    nbgrader's own model classes; one commit for the batch instead of two per student.
-    """
-    students = list(dict.fromkeys(students))
-    if not students:
-        return
-    try:
-        with gb.db.no_autoflush:
-            known = {sid for (sid,) in gb.db.query(Student.id).filter(Student.id.in_(students))}
-            for sid in students:
-                if sid not in known:
-                    gb.db.add(Student(id=sid))
-            target = gb.find_assignment(assignment)
-            have = {sid for (sid,) in gb.db.query(SubmittedAssignment.student_id)
-                    .filter(SubmittedAssignment.assignment_id == target.id,
-                            SubmittedAssignment.student_id.in_(students))}
-            for sid in students:
-                if sid in have:
-                    continue
-                submission = SubmittedAssignment(assignment_id=target.id, student_id=sid)
-                gb.db.add(submission)
-                for nb in target.notebooks:
-                    snb = SubmittedNotebook(notebook_id=nb.id, assignment=submission)
-                    gb.db.add(snb)
-                    for cell in nb.grade_cells:
-                        gb.db.add(Grade(cell_id=cell.id, notebook=snb))
-                    for cell in nb.solution_cells:
-                        gb.db.add(Comment(cell_id=cell.id, notebook=snb))
-                    for cell in nb.task_cells:
-                        gb.db.add(Comment(cell_id=cell.id, notebook=snb))
-                        gb.db.add(Grade(cell_id=cell.id, notebook=snb))
-        gb.db.commit()
-    except BaseException:
-        gb.db.rollback()
-        raise
-
-
-def write_grades(gb: Gradebook, result, notebook: str, course_root: str | None = None,
-                 late_policy: LatePolicy | None = None) -> list[ScoreChange]:
-    """Store one graded submission in one transaction and return the scores that changed.
-
-    ``result`` is a :class:`autograder.grade.SubmissionResult`. Autograded test cells get
-    ``auto_score``; a hand-graded written answer gets ``auto_score`` 0 when it is missing or
-    left as released (nbgrader's "No response"), and otherwise stays for the instructor
-    (``auto_score`` None, ``needs_manual_grade`` True). As in nbgrader, a grade that also has a
-    manual score is marked for review. Then, as ``nbgrader autograde`` does, the notebook's late
-    penalty is set from its score (manual scores included) and the submission's lateness by
-    ``late_policy`` (default: the policy of the course at ``course_root``, else nbgrader's default,
-    no penalty); a policy that fails adds a fault to ``result.errors`` and flags the notebook.
-    """
-    assignment, student = result.assignment, result.student
-    if late_policy is None:
-        late_policy = policy_for(course_root) if course_root else LatePolicy(None)
-    try:
-        try:
-            sub = gb.find_submission_notebook(notebook, assignment, student)
-        except MissingEntry:
-            sub = ensure_submission(gb, assignment, notebook, student)
-        changes = []
-        # one query for the grades with their cell names (instead of one lazy load per grade)
-        grades = gb.db.query(Grade, BaseCell.name).join(BaseCell, Grade.cell_id == BaseCell.id)\
-            .filter(Grade.notebook_id == sub.id).all()
-        comments = gb.db.query(Comment, BaseCell.name).join(BaseCell, Comment.cell_id == BaseCell.id)\
-            .filter(Comment.notebook_id == sub.id).all()
-        if result.timestamp:
-            sub.assignment.timestamp = parse_utc(result.timestamp)
-        if result.flags:
-            sub.flagged = True      # formgrader's flag; never cleared here (the instructor may have set it)
-        for grade, gid in grades:
-            if gid in result.scores:
-                new = float(result.scores[gid])
-            elif gid in result.written:
-                new = None if result.written[gid] == "answered" else 0.0
-            else:  # a graded cell the pipeline does not know: never leave it pending by accident
-                new = 0.0
-            if grade.auto_score != new:
-                changes.append(ScoreChange(student, gid, grade.auto_score, new))
-            grade.auto_score = new
-            grade.needs_manual_grade = grade.manual_score is not None or new is None
-        names = [name for _, name in comments]
-        first = next((n for n in result.comments if n in names and n not in result.written), None)
-        texts = comments_with_flags(result.comments, result.flags, names, first)
-        for comment, name in comments:
-            text = texts.get(name)
-            comment.auto_comment = None if text is None else inert.unicode_safe(text)
-        problem = late_policy.assign(gb, sub, student)
-        if problem is not None:
-            result.errors.append(problem)
-            sub.flagged = True
-        gb.db.commit()
-    except BaseException:
-        gb.db.rollback()
-        raise
-    return changes
 
 
 def already_graded(gb: Gradebook, course_root: str, assignment: str, notebook: str, student: str,

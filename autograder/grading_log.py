@@ -8,11 +8,12 @@ trusted grading process, after the gradebook transaction (see :mod:`autograder.g
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
-import tempfile
 
 from . import inert
+from .atomic_files import replace_file, write_all
 
 LOG_DIR = "grading_log"
 
@@ -21,28 +22,36 @@ def log_dir(course_root: str, assignment: str) -> str:
     return os.path.join(course_root, LOG_DIR, assignment)
 
 
-def _atomic_write(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)       # readers see the old file or the new one, never half of one
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def result_record(result) -> dict:
     """The JSON-safe part of a SubmissionResult (no notebook, no values returned by student code).
 
     Every string encodes as UTF-8 (:func:`autograder.inert.json_safe`: a lone surrogate, from an exception
     message or a folder name that is not UTF-8, is written as a visible escape); control characters are
     kept (JSON escapes them), so the log says exactly what the submission produced."""
-    rec = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.metadata.get("log", True)}
-    rec["cases"] = {gid: [dataclasses.asdict(c) for c in crs] for gid, crs in result.cases.items()}
-    return inert.json_safe(json.loads(json.dumps(rec, default=str)))
+    rec = {name: getattr(result, name) for name in _logged_fields(type(result))}
+    rec["cases"] = {gid: [_case_fields(c) for c in crs] for gid, crs in result.cases.items()}
+    text = json.dumps(rec, default=str, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:      # a lone surrogate somewhere: every string made safe
+        return inert.json_safe(json.loads(text))
+    return json.loads(text)         # every string encodes already: json_safe would change nothing
+
+
+@functools.lru_cache(maxsize=None)
+def _logged_fields(cls) -> tuple[str, ...]:
+    """The names of the fields of dataclass ``cls`` that the log keeps (metadata ``log`` not False)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("log", True))
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _case_fields(case) -> dict:
+    """A case verdict's fields (a flat dataclass: what ``dataclasses.asdict`` gives, without its deep copy)."""
+    return {name: getattr(case, name) for name in _field_names(type(case))}
 
 
 def write_record(course_root: str, result) -> None:
@@ -50,11 +59,14 @@ def write_record(course_root: str, result) -> None:
     JSON with no lone surrogate: readable by any strict UTF-8 reader."""
     rec = result_record(result)
     d = log_dir(course_root, result.assignment)
-    _atomic_write(os.path.join(d, f"{result.student}.json"), json.dumps(rec, sort_keys=True))
+    replace_file(d, f"{result.student}.json", json.dumps(rec, sort_keys=True).encode("ascii"))
     line = {k: rec[k] for k in ("student", "timestamp", "seed", "graded_at", "notebook_sha256", "scores",
                                 "flags", "errors")}
-    with open(os.path.join(d, "runs.jsonl"), "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, sort_keys=True) + "\n")
+    fd = os.open(os.path.join(d, "runs.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        write_all(fd, (json.dumps(line, sort_keys=True) + "\n").encode("ascii"))
+    finally:
+        os.close(fd)
 
 
 def read_record(course_root: str, assignment: str, student: str) -> dict | None:

@@ -31,6 +31,8 @@ class SubmissionResult:
     skipped: bool = False                                         # already graded, left as is
     graded_at: str | None = None
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict, metadata={"log": False})  # see autograder.batch
+    not_graded: str | None = field(default=None, metadata={"log": False})  # why a cluster could not grade it
     notebook: dict | None = field(default=None, repr=False, metadata={"log": False})
     autograded_text: str | None = field(default=None, repr=False, metadata={"log": False})
 

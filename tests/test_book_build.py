@@ -70,7 +70,7 @@ def test_no_asset_is_loaded_from_outside_the_site():
 def test_a_failing_check_on_a_page_fails_the_build(tmp_path):
     """The book's configuration turns a failing assert in a page's code into a failed build."""
     (tmp_path / "book").mkdir()
-    for shared in ("_ext", "_static", "references.bib", "book_setup.py"):
+    for shared in ("_ext", "_static", "references.bib", "book_setup.py", "diagrams"):
         (tmp_path / "book" / shared).symlink_to(REPO / "book" / shared)
     (tmp_path / "rnngrad").symlink_to(REPO / "rnngrad")   # the configuration's execution dependencies
     (tmp_path / "_config.yml").write_text((REPO / "_config.yml").read_text())

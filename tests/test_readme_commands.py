@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -165,6 +166,13 @@ def _graded(clone, where, proc):
         assert "/submitted/" in fh.read()
 
 
+def _graded_on_cluster(clone, where, proc):
+    assert f"{SET}: graded {len(STUDENTS)}, skipped 0" in proc.stdout, proc.stdout
+    assert re.search(r"ana\s+15 / 15", proc.stdout) and "not graded" not in proc.stdout
+    with open(os.path.join(where, "grading_log", SET, "runs.jsonl")) as fh:     # graded twice: once per command
+        assert sorted(json.loads(line)["student"] for line in fh) == sorted(2 * list(STUDENTS))
+
+
 def _reported(clone, where, proc):
     assert os.path.getsize(os.path.join(where, "reports", SET, "report.html")) > 10_000
 
@@ -205,6 +213,23 @@ def _collected(clone, where, proc):
 def _demo(clone, where, proc):
     assert "done in" in proc.stdout
     assert os.path.isfile(os.path.join(where, "demo_class", "course", "reports", SET, "report.html"))
+
+
+def book_pdf(clone, prefix, line):
+    """The PDF command, after the book was built as setup.sh builds it: the clone gets the site's MathJax and
+    the execution cache of the book the tests built (so no page runs again; a page that does runs with the
+    clone's rnngrad, as the notation page checks); then the line runs as written."""
+    from book_site import built_book
+    build = built_book()
+    assert build.returncode == 0, build.log[-3000:]
+    shutil.copytree(os.path.join(REPO, "book", "_static", "mathjax"),
+                    os.path.join(clone.root, "book", "_static", "mathjax"))
+    shutil.copytree(build.html.parent / ".jupyter_cache", os.path.join(clone.root, "_build", ".jupyter_cache"))
+    run_line(dataclasses.replace(clone, env={**clone.env, "PYTHONPATH": clone.root}), prefix, line, timeout=900)
+    from pypdf import PdfReader
+    reader = PdfReader(os.path.join(clone.root, "_build", "pdf", "rnn-derivatives.pdf"))
+    assert len(reader.pages) > 100
+    assert "Backpropagation through time" in "".join(page.extract_text() for page in reader.pages[:3])
 
 
 def students_submit_to_folder(clone, prefix, line):
@@ -276,12 +301,14 @@ HANDLERS: list[tuple[str, Callable]] = [
     (r"source \.venv/bin/activate", carry),
     (r"cd assignments", carry),
     (r"\.venv/bin/rnngrad-grader demo", checked(_demo)),
+    (r"\.venv/bin/python book/build_pdf\.py", book_pdf),
     (r"python -m autograder\.fixtures", checked()),
     (r"python assignments/build_notebooks\.py", checked()),
     (rf"nbgrader generate_assignment {SET}( --force)?", checked(_released)),
     (rf"nbgrader release_assignment {SET}", checked(_in_exchange)),
     (rf"nbgrader collect {SET}", checked(_collected)),
     (rf"rnngrad-grader grade {SET}", checked(_graded)),
+    (rf"rnngrad-grader grade {SET} --dask --regrade", checked(_graded_on_cluster)),
     (rf"rnngrad-grader report {SET}", checked(_reported)),
     (r"jupyter server --ServerApp\.ip=127\.0\.0\.1 --ServerApp\.default_url=/formgrader", formgrader),
     (rf"nbgrader generate_feedback {SET}", checked(_feedback)),
