@@ -8,6 +8,7 @@ import re
 from . import loading_rules
 from .answer_code import CodeUnit, loader_source
 from .specs import CaseResult
+from .specs._diagnosis_budget import DiagnosisBudget
 
 #: After this many calls of one function that ended the worker, its other cases are not run.
 CRASHES_PER_FUNCTION = 2
@@ -44,6 +45,7 @@ def run_cases(course, units: list[CodeUnit], seed: int, make_sandbox, result) ->
             elif report is not None:
                 skip = _missing(spec.function, report, stopped)
             crashes = 0
+            budget = DiagnosisBudget()      # bounds the search for a known mistake over this function's cases
             for case in spec.cases(seed, hidden=True):
                 if skip is not None:
                     outcomes.append(CaseResult(case.name, 0.0, case.points, False, *skip))
@@ -52,7 +54,7 @@ def run_cases(course, units: list[CodeUnit], seed: int, make_sandbox, result) ->
                 if not call.sandboxed:
                     raise RuntimeError("a result came from an unsandboxed worker; it cannot be recorded")
                 try:
-                    outcome = spec.evaluate(case, call)
+                    outcome = spec.evaluate(case, call, budget)
                 except Exception as exc:  # a value the comparison cannot handle: no points, say so
                     outcome = CaseResult(case.name, 0.0, case.points, False,
                                          f"the returned value could not be judged ({type(exc).__name__})",

@@ -3,8 +3,9 @@
 Every graded function's worked solution (the solution region of ``assignments/source/<set>/<set>.ipynb``) is
 mutated mechanically by :mod:`mutation_ops` (one AST change at a time, operators that know nothing of the
 diagnoses). Each mutant is graded on the fast path: called in this process on every case of the spec (the
-published ones and the fresh draws of ``--seed``) and judged by ``Spec.evaluate``, as the grading does with
-the values that come back from the sandbox; no sandbox is involved. Each mutant falls in one class:
+published ones and the fresh draws of ``--seed``) and judged by ``Spec.evaluate`` with one
+``DiagnosisBudget`` for its cases, as the grading does with the values that come back from the sandbox; no
+sandbox is involved. Each mutant falls in one class:
 
 * ``equivalent``: it passes every case (the mutation did not change the answer);
 * ``crash``: every failed case raised (or timed out);
@@ -38,6 +39,7 @@ from _harness import COURSE, GRADING_SEED, answer_code, call  # noqa: E402
 from mutation_ops import mutants  # noqa: E402
 
 from autograder.specs import all_assignments, specs_for  # noqa: E402
+from autograder.specs._diagnosis_budget import DiagnosisBudget  # noqa: E402
 
 STRUCTURE = {"wrong_shape", "wrong_type", "wrong_keys", "wrong_dtype"}
 UNNAMED = {"wrong_value", "non_finite"}
@@ -77,7 +79,8 @@ def grade_mutant(spec, code: str, mutant_source: str, cases) -> list:
         exec(compile("import numpy as np\n" + code, "<answer cells>", "exec"), namespace)
         exec(compile(mutant_source, "<mutant>", "exec"), namespace)
         func = namespace[spec.function]
-        return [spec.evaluate(case, call(func, case)) for case in cases]
+        budget = DiagnosisBudget()
+        return [spec.evaluate(case, call(func, case), budget) for case in cases]
 
 
 def audit(assignments, seed: int = GRADING_SEED) -> list[dict]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import compare as _compare
 from ._case_digest import case_key as _case_key
+from ._diagnosis_budget import DiagnosisBudget, bounded_verdict
 from ._messages import MessageTable
 
 __all__ = ["PUBLIC_SEED", "FRESH_SUFFIX", "Case", "CaseResult", "CaseMaker", "KnownMistake", "Spec", "normalize",
@@ -250,10 +251,12 @@ class Spec:
     def known_mistakes(self, case: Case, expected=None) -> list[_compare.Mistake]:
         """The wrong answers of this spec's mistakes on ``case`` that differ from the right answer.
 
-        The answers of the last :data:`_CACHED_CASES` cases are kept, keyed by the case's name and a digest of
-        its inputs (a batch grades every submission on the same cases, drawn again for each one).
+        The answers of the last :data:`_CACHED_CASES` published and as many hidden cases are kept, keyed by
+        the case's name and a digest of its inputs (published cases are the same for every submission; hidden
+        ones only when a batch is graded again with the same seed). The two are kept apart, so the fresh cases
+        of a batch never push out the published ones.
         """
-        cache = self.__dict__.setdefault("_mistake_cache", {})
+        cache = self.__dict__.setdefault("_mistake_cache" if case.hidden else "_published_cache", {})
         key = _case_key(case)
         if key in cache:
             return cache[key]
@@ -263,11 +266,14 @@ class Spec:
         cache[key] = out
         return out
 
-    def _compute_known_mistakes(self, case: Case, expected=None) -> list[_compare.Mistake]:
+    def _compute_known_mistakes(self, case: Case, expected=None, ids=None) -> list[_compare.Mistake]:
+        """The known mistakes on ``case`` (those whose id is in ``ids`` when given), computed now."""
         if expected is None:
             expected = self.expected(case)
         out = []
         for m in self.mistakes:
+            if ids is not None and m.id not in ids:
+                continue
             with np.errstate(all="ignore"):
                 wrong = m.answer(tuple(map(_copy, case.args)), {k: _copy(v) for k, v in case.kwargs.items()},
                                  expected)
@@ -278,8 +284,13 @@ class Spec:
                 out.append(_compare.Mistake(m.id, wrong, m.message))
         return out
 
-    def evaluate(self, case: Case, result) -> CaseResult:
-        """Judge one call's result (an object with ``ok``, ``value``, ``error``, ``timed_out``) on ``case``."""
+    def evaluate(self, case: Case, result, budget: DiagnosisBudget | None = None) -> CaseResult:
+        """Judge one call's result (an object with ``ok``, ``value``, ``error``, ``timed_out``) on ``case``.
+
+        ``budget`` (one per function and submission, shared by its cases in order) bounds the known-mistake
+        search of failed hidden cases (see :mod:`autograder.specs._diagnosis_budget`); without it every failed
+        case searches every known mistake.
+        """
         if getattr(result, "timed_out", False):
             return CaseResult(case.name, 0.0, case.points, False,
                               "the call ran out of time (look for an endless loop or needless work)", "timeout")
@@ -290,8 +301,14 @@ class Spec:
             first = error.splitlines()[0] if error else "an error"
             return CaseResult(case.name, 0.0, case.points, False, f"the function raised {first}", "exception")
         expected = self.expected(case)
-        mistakes = [] if _compare.matches(result.value, expected) else self.known_mistakes(case, expected)
-        verdict = _compare.compare(result.value, expected, mistakes, self.nonfinite)
+        if _compare.matches(result.value, expected):
+            verdict = _compare.compare(result.value, expected, [], self.nonfinite)
+        elif budget is None or not case.hidden:
+            verdict = _compare.compare(result.value, expected, self.known_mistakes(case, expected), self.nonfinite)
+        else:
+            verdict = bounded_verdict(self, case, result.value, expected, budget)
+        if budget is not None:
+            budget.record(verdict.diagnosis, {m.id for m in self.mistakes})
         verdict = _compare.with_returned_parts(verdict, result.value, expected, self.function, self.signature)
         return CaseResult(case.name, case.points if verdict.passed else 0.0, case.points, verdict.passed,
                           verdict.message, verdict.diagnosis, float64_error(result.value, expected))

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._classes import LAYOUTS, LOCAL, ROW, from_variant, hint, output_classes, scaled, section, with_argument_classes, with_examples
 from ._classes import KnownMistake as ClassMistake
+from ._conditioning import float32_reachable
 from ._core import CaseMaker, KnownMistake, Spec
 from ._gen import normal, weights
 from ._variants import OTHER_ACTIVATION, WRONG_SLOPES, slope_ratio
@@ -86,7 +87,8 @@ def _step_case(N, D, H, activation="tanh", gain=1.5):
         W_x, W_h, b = weights(rng, D, H, gain), weights(rng, H, H, gain), normal(rng, H)
         h = act(activation, x @ W_x + h_prev @ W_h + b)
         return (normal(rng, N, H), x, h_prev, h, W_x, W_h), {}
-    return make
+    # an answer a float32 computation cannot reach (cancelling rows, a saturated lone unit) is drawn again
+    return float32_reachable(make, _ref_step_backward if activation == "tanh" else _ref_sigmoid_backward)
 
 
 
