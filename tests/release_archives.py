@@ -88,9 +88,9 @@ def release_problems(archive: Path, course: Path) -> list[str]:
     Returns:
         one sentence per problem; empty for a clean release.
 
-    Example:
-        >>> release_problems(Path("_build/html/problem-sets/ps3_bptt.zip"), Path("assignments"))  # doctest: +SKIP
-        []
+    Example (after a build; tests/test_problem_set_downloads.py runs it on every archive)::
+
+        release_problems(Path("_build/html/problem-sets/ps3_bptt.zip"), Path("assignments"))   # -> []
     """
     name = archive.stem
     expected = {f"{name}/{name}.ipynb", f"{name}/fixtures_{name}.npz", f"{name}/rnncheck.py"}
