@@ -7,7 +7,8 @@ reason, and the batch reports it per submission without storing anything for it.
 plain :class:`SubmissionResult` objects; the caller (:mod:`autograder.batch`) checks them and is the only
 writer. What travels to a worker: the course as loaded here (released notebook, specs) with the bytes of
 the released files bound into the sandbox, and per submission its id, its hidden-case seed and its bounded
-snapshot (:mod:`autograder.shipment`: taken here, with the caps and the deadline of local grading, and
+snapshot (:mod:`autograder.shipment`: taken here, with the caps and the deadline of local grading, released
+files the submission holds unchanged named rather than sent, and
 written by the worker into a private folder of its own), so no worker reads the course folder and no
 shared file system is needed. The answer code and the case inputs go from the worker into its sandbox, on
 that machine. The grader sends new submissions while those in flight hold less than MAX_BYTES_IN_FLIGHT
@@ -201,7 +202,7 @@ class DaskGraders:
                 continue
             try:
                 shipped = pack(self.course.submission_dir(sent.student), sent.student,
-                               f"{self.course.notebook_name}.ipynb", TRUSTED_SECONDS)
+                               f"{self.course.notebook_name}.ipynb", TRUSTED_SECONDS, self.course.release_manifest)
             except Exception as exc:    # the batch lists it as not graded, with the reason
                 sent.outcome = (False, exc)
                 continue

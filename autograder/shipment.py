@@ -3,7 +3,10 @@
 The grader's process takes the snapshot (:func:`autograder.snapshot.snapshot`, with its caps and the
 trusted side's deadline) and packs the copied files with what the snapshot noted (:func:`pack`); the
 grading machine writes them into a private folder of its own (:func:`unpack`) and grades that copy
-exactly as a local grader grades its own snapshot, so no shared file system is needed. What arrives is
+exactly as a local grader grades its own snapshot, so no shared file system is needed. A released file
+that the submission holds unchanged (nbgrader's ``collect`` copies them along: a problem set's fixtures are
+a megabyte) is checked here by its hash and named, not sent: grading reads only what differs from the
+release, and the worker's sandbox has the released files already. What arrives is
 made from a student's files: :func:`unpack` checks every path and size again and refuses the whole
 shipment (:class:`ShipmentRefused`) when anything breaks the snapshot's own caps.
 """
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .deadline import Deadline
 from .snapshot import (MAX_DEPTH, MAX_FILE_BYTES, MAX_NOTES, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES,
-                       MAX_SNAPSHOT_FILES, NotReadable, Snapshot, read_bytes, snapshot)
+                       MAX_SNAPSHOT_FILES, NotReadable, Snapshot, file_sha256, read_bytes, snapshot)
 
 __all__ = ["Shipment", "ShipmentRefused", "Taken", "pack", "unpack"]
 
@@ -33,13 +36,15 @@ class ShipmentRefused(ValueError):
 class Shipment:
     """One submission's snapshot as plain data (pickled to a dask worker).
 
-    ``files``: relative path (``/``-separated) -> content of each copied regular file; ``notes``,
+    ``files``: relative path (``/``-separated) -> content of each copied regular file, except the released
+    files held unchanged, whose paths are in ``unchanged`` (compared by hash with the release); ``notes``,
     ``left_out``, ``missing``: the :class:`autograder.snapshot.Snapshot`'s; ``unreadable``: why the
     submission folder could not be copied at all (then ``files`` is empty); ``seconds``: the trusted
     side's time spent taking it; ``graded_at``: when grading began (UTC, ISO 8601).
     """
     student: str
     files: dict[str, bytes] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
@@ -65,7 +70,8 @@ class Taken:
     graded_at: str = ""
 
 
-def pack(submission_dir: str, student: str, notebook: str, seconds: float) -> Shipment:
+def pack(submission_dir: str, student: str, notebook: str, seconds: float,
+         released: dict[str, str] | None = None) -> Shipment:
     """The snapshot of ``submission_dir`` (``notebook`` copied first) as a :class:`Shipment`.
 
     Args:
@@ -73,6 +79,8 @@ def pack(submission_dir: str, student: str, notebook: str, seconds: float) -> Sh
         student: the student's id.
         notebook: the notebook's file name, e.g. ``"ps1_softmax.ipynb"``.
         seconds: the trusted side's time budget; the walk stops with a note past it.
+        released: the release's files, relative path -> SHA-256 (``Course.release_manifest``); a copied file
+            with the same path and hash is listed in ``unchanged`` instead of sent. The notebook is always sent.
 
     Example: ``pack("submitted/ana/ps1_softmax", "ana", "ps1_softmax.ipynb", 30.0).files["ps1_softmax.ipynb"]``.
     """
@@ -90,6 +98,9 @@ def pack(submission_dir: str, student: str, notebook: str, seconds: float) -> Sh
                 for name in sorted(files):
                     full = os.path.join(root, name)
                     rel = os.path.relpath(full, copy).replace(os.sep, "/")
+                    if rel != notebook and released and released.get(rel) == file_sha256(full):
+                        shipped.unchanged.append(rel)
+                        continue
                     shipped.files[rel] = read_bytes(full, MAX_FILE_BYTES)   # the copy holds regular files only
     shipped.seconds = deadline.spent()
     return shipped
@@ -97,7 +108,8 @@ def pack(submission_dir: str, student: str, notebook: str, seconds: float) -> Sh
 
 def unpack(shipped, dest: str) -> Taken:
     """Write a :class:`Shipment` into ``dest`` (created; nothing when it is ``unreadable``) and return it as a
-    :class:`Taken`. Every path must be relative, without ``..``, ``.`` or empty parts, at most MAX_DEPTH + 1
+    :class:`Taken`. The released files named in ``unchanged`` are not written (grading reads only files that
+    differ from the release, see :func:`autograder.snapshot.extra_files`). Every path must be relative, without ``..``, ``.`` or empty parts, at most MAX_DEPTH + 1
     parts deep; counts and sizes within the snapshot's caps. Raises :class:`ShipmentRefused` saying what is wrong
     (``dest`` may then hold part of it: the caller removes it)."""
     _check(shipped)
@@ -143,6 +155,15 @@ def _check(shipped) -> None:
         raise ShipmentRefused("its missing files are not a bounded mapping of short texts")
     if not isinstance(shipped.files, dict) or len(shipped.files) > MAX_SNAPSHOT_FILES:
         raise ShipmentRefused(f"more than the {MAX_SNAPSHOT_FILES} files allowed, or not a mapping")
+    if not isinstance(shipped.unchanged, list) \
+            or len(shipped.files) + len(shipped.unchanged) > MAX_SNAPSHOT_FILES:
+        raise ShipmentRefused(f"more than the {MAX_SNAPSHOT_FILES} files allowed, or not a list of unchanged files")
+    for rel in shipped.unchanged:
+        problem = _path_problem(rel)
+        if problem is not None or rel in shipped.files:
+            raise ShipmentRefused(f"the unchanged path {str(rel)[:200]!r} {problem or 'is also sent'}")
+    if shipped.unreadable is not None and shipped.unchanged:
+        raise ShipmentRefused("an unreadable submission with unchanged files")
     total = 0
     for rel, content in shipped.files.items():
         problem = _path_problem(rel)

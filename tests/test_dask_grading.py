@@ -17,6 +17,7 @@ import types
 import pytest
 
 from autograder import batch, gradebook
+from autograder.course import load_course
 from autograder.grade import grade_assignment
 from autograder.writer import WriterStats
 from redteam import factory
@@ -86,7 +87,8 @@ def test_a_local_cluster_grades_like_the_process_pool(base_course, tmp_path):
 
 
 ODD = {"gil": Entry("gil", "a correct notebook with an extra file in a folder and a link",
-                    files={"notes/scratch.py": "x = 1\n"}, links={"answers": "/etc/passwd"})}
+                    files={"notes/scratch.py": "x = 1\n"}, links={"answers": "/etc/passwd"}),
+       "hal": Entry("hal", "a correct notebook with a released file changed", files={"rnncheck.py": "x = 2\n"})}
 
 
 def _deny_reads_under(folder):
@@ -147,6 +149,8 @@ def test_workers_grade_the_snapshot_sent_to_them_as_the_process_pool_does(base_c
     assert gil.total == 15 and gil.timestamp and gil.notebook_sha256
     assert any("notes/scratch.py" in f and "answers (link)" in f for f in gil.flags)
     assert any("'answers' was not copied for grading: a link" in n for n in gil.notes)
+    hal = {r.student: r for r in by_dask}["hal"]
+    assert any("rnncheck.py (modified)" in f for f in hal.flags), hal.flags
     assert stored(dask_course) == stored(pool_course)
 
 
@@ -155,8 +159,19 @@ def test_a_shipment_outside_the_snapshots_caps_is_refused(base_course, tmp_path,
     from autograder.snapshot import MAX_SNAPSHOT_FILES
 
     course = copy_of(base_course, tmp_path)
-    sent = shipment.pack(os.path.join(course, "submitted", "ana", ASSIGNMENT), "ana", f"{ASSIGNMENT}.ipynb", 30.0)
+    folder = os.path.join(course, "submitted", "ana", ASSIGNMENT)
+    sent = shipment.pack(folder, "ana", f"{ASSIGNMENT}.ipynb", 30.0)
     assert sent.files[f"{ASSIGNMENT}.ipynb"] and "timestamp.txt" in sent.files and sent.unreadable is None
+    # with the release's manifest, the released files the submission holds unchanged are named, not sent
+    manifest = load_course(course, ASSIGNMENT).release_manifest
+    lean = shipment.pack(folder, "ana", f"{ASSIGNMENT}.ipynb", 30.0, manifest)
+    assert set(lean.unchanged) == set(manifest) - {f"{ASSIGNMENT}.ipynb"} and lean.unchanged
+    assert set(lean.files) == {f"{ASSIGNMENT}.ipynb", "timestamp.txt"} and lean.size < sent.size / 5
+    assert sorted(os.listdir(shipment.unpack(lean, str(tmp_path / "lean")).folder)) == sorted(lean.files)
+    for unchanged in (["../x"], ["timestamp.txt"], "not a list"):
+        with pytest.raises(shipment.ShipmentRefused, match="unchanged"):
+            shipment.unpack(shipment.Shipment("ana", files=dict(lean.files), unchanged=unchanged),
+                            str(tmp_path / "refused-unchanged"))
     taken = shipment.unpack(sent, str(tmp_path / "ok"))
     for rel, content in sent.files.items():
         with open(os.path.join(taken.folder, rel), "rb") as fh:
@@ -176,7 +191,7 @@ def test_a_shipment_outside_the_snapshots_caps_is_refused(base_course, tmp_path,
     assert not os.path.exists(tmp_path / "escape") and not os.path.exists(tmp_path / "refused" / "escape")
 
     # through a cluster: the worker refuses it, the batch lists the submission as not graded and stores nothing
-    def pack_an_escape(folder, student, notebook, seconds):
+    def pack_an_escape(folder, student, notebook, seconds, released=None):
         return shipment.Shipment(student, files={"../escape": b"x"})
 
     monkeypatch.setattr(dask_backend, "pack", pack_an_escape)
