@@ -14,7 +14,6 @@ than about twice the frame's own size; with a deadline, decoding stops when the 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import struct
@@ -112,9 +111,10 @@ def pack_value(value, *, max_bytes: int | None = None) -> tuple[dict, bytes]:
         raise ProtocolError(f"arrays total {total} bytes, more than the limit of {max_bytes} bytes")
     if not arrays:
         return tree, b""
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)  # uncompressed (ZIP_STORED) members
-    return tree, buf.getvalue()
+    try:
+        return tree, _npzread.write_npz(arrays)  # uncompressed (stored) members, as np.savez writes them
+    except _npzread.NpzError as exc:
+        raise ProtocolError(str(exc)) from None
 
 
 def _read_npz(payload: bytes, deadline: float | None = None) -> dict[str, np.ndarray]:
