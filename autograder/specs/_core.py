@@ -106,7 +106,34 @@ def normalize(value):
 
 
 def _copy(x):
-    return x.copy() if isinstance(x, np.ndarray) else x
+    """A copy of an input: arrays copied, also inside dicts, tuples and lists (a kept case's are read-only)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if type(x) is dict:
+        return {k: _copy(v) for k, v in x.items()}
+    if type(x) in (tuple, list):
+        return type(x)(_copy(v) for v in x)
+    return x
+
+
+def _frozen(value):
+    """``value`` with every ndarray in it (in dicts, tuples and lists) made read-only; returns ``value``."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, dict):
+        for item in value.values():
+            _frozen(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _frozen(item)
+    return value
+
+
+def _frozen_case(case: Case) -> Case:
+    """``case`` with its input arrays read-only (a kept case is shared by every submission's grading)."""
+    _frozen(case.args)
+    _frozen(case.kwargs)
+    return case
 
 
 def _seed_for(function: str) -> int:
@@ -121,7 +148,11 @@ def float64_error(value, expected) -> float | None:
     """
     if _compare.validate(value, expected) is not None:
         return None
-    errors = _compare.leaf_errors(value, expected)
+    return _largest_float64_error(_compare.leaf_errors(value, expected))
+
+
+def _largest_float64_error(errors) -> float | None:
+    """The largest error of :func:`autograder.compare.leaf_errors`' list, None when a leaf was float32."""
     if any(tol != _compare.FLOAT64_TOL for _, _, tol in errors):
         return None
     return max((err for _, err, _ in errors), default=0.0)
@@ -167,6 +198,14 @@ class Spec:
             raise ValueError(f"{function}: weights must be >= 0, and 0 only for a published check")
         if not any(m.weight > 0 and not m.hidden for m in self.makers) or not any(m.hidden for m in self.makers):
             raise ValueError(f"{function}: a spec needs a hidden maker and a published maker with points")
+
+    #: what a spec keeps as it grades (drawn cases, answers); not pickled: a copy in another process
+    #: (a grading process, a cluster's worker) draws its own
+    _KEPT = ("_published_points", "_published_plain", "_kept_cases", "_kept_answers", "_mistake_cache",
+             "_published_cache")
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in self._KEPT}
 
     def __repr__(self) -> str:
         return f"Spec({self.assignment}.{self.function}, {self.points:g} points, {len(self.makers)} makers)"
@@ -220,12 +259,19 @@ class Spec:
         """The published cases (drawn from :data:`PUBLIC_SEED`, in the release fixtures), in maker order.
 
         With ``points`` each carries its share of the student's local check (the spec's points split by the
-        published makers' weights); without, 0 (their place in the official grading).
+        published makers' weights); without, 0 (their place in the official grading). They are the same for
+        every submission, so they are drawn once per spec and kept, their arrays read-only.
         """
-        total = sum(m.weight for m in self.makers if not m.hidden)
-        return [self._draw(m, [PUBLIC_SEED, _seed_for(self.function), i], m.name, False,
-                           self.points * m.weight / total if points else 0.0)
-                for i, m in enumerate(self.makers) if not m.hidden]
+        key = "_published_points" if points else "_published_plain"
+        kept = self.__dict__.get(key)
+        if kept is None:
+            total = sum(m.weight for m in self.makers if not m.hidden)
+            kept = [_frozen_case(self._draw(m, [PUBLIC_SEED, _seed_for(self.function), i], m.name, False,
+                                            self.points * m.weight / total if points else 0.0))
+                    for i, m in enumerate(self.makers) if not m.hidden]
+            self.__dict__[key] = kept
+            self.__dict__.setdefault("_kept_cases", {}).update((id(c), c) for c in kept)
+        return list(kept)
 
     def fresh_cases(self, seed: int) -> list[Case]:
         """One fresh case per maker with points, drawn from ``seed``; together they carry all the points."""
@@ -245,8 +291,19 @@ class Spec:
         return self.published_cases(points=False) + self.fresh_cases(seed)
 
     def expected(self, case: Case):
-        """The reference answer on ``case`` (inputs are copied: the reference cannot alter the case)."""
-        return normalize(self.reference(*map(_copy, case.args), **{k: _copy(v) for k, v in case.kwargs.items()}))
+        """The reference answer on ``case`` (inputs are copied: the reference cannot alter the case).
+
+        The answer on one of the kept published cases (:meth:`published_cases`) is computed once and kept,
+        read-only; any other case's is computed each time.
+        """
+        kept = self.__dict__.get("_kept_cases", {}).get(id(case)) is case
+        answers = self.__dict__.setdefault("_kept_answers", {})
+        if kept and id(case) in answers:
+            return answers[id(case)]
+        value = normalize(self.reference(*map(_copy, case.args), **{k: _copy(v) for k, v in case.kwargs.items()}))
+        if kept:
+            answers[id(case)] = _frozen(value)
+        return value
 
     def known_mistakes(self, case: Case, expected=None) -> list[_compare.Mistake]:
         """The wrong answers of this spec's mistakes on ``case`` that differ from the right answer.
@@ -301,8 +358,11 @@ class Spec:
             first = error.splitlines()[0] if error else "an error"
             return CaseResult(case.name, 0.0, case.points, False, f"the function raised {first}", "exception")
         expected = self.expected(case)
-        if _compare.matches(result.value, expected):
-            verdict = _compare.compare(result.value, expected, [], self.nonfinite)
+        # the structure and the leaves' errors are found once: a right answer (most cases) needs nothing more
+        errors = _compare.leaf_errors(result.value, expected) \
+            if _compare.validate(result.value, expected) is None else None
+        if errors is not None and all(err <= tol for _, err, tol in errors):
+            verdict = _compare.Verdict(True, "correct")
         elif budget is None or not case.hidden:
             verdict = _compare.compare(result.value, expected, self.known_mistakes(case, expected), self.nonfinite)
         else:
@@ -311,4 +371,5 @@ class Spec:
             budget.record(verdict.diagnosis, {m.id for m in self.mistakes})
         verdict = _compare.with_returned_parts(verdict, result.value, expected, self.function, self.signature)
         return CaseResult(case.name, case.points if verdict.passed else 0.0, case.points, verdict.passed,
-                          verdict.message, verdict.diagnosis, float64_error(result.value, expected))
+                          verdict.message, verdict.diagnosis,
+                          None if errors is None else _largest_float64_error(errors))
