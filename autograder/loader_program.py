@@ -7,7 +7,8 @@ It runs inside the sandboxed worker, in the submission's own namespace (so every
 ``_grader_``), and does what Jupyter would do with the notebook:
 
 * each cell is transformed by IPython's own ``TransformerManager`` (loaded once by the fork server; without
-  it a cell runs as it is), then compiled and run on its own, in order, so a cell that fails does not stop
+  it a cell runs as it is; its token transforms only for a cell that is not plain Python, see
+  ``_grader_compile``), then compiled and run on its own, in order, so a cell that fails does not stop
   the others; the cells run with ``__name__ == "__main__"``;
 * the transformed code calls ``get_ipython()``: a stand-in shell (:class:`_GraderShell`) runs the code of
   ``%time``, ``%%time``, ``%%capture`` and ``%%prun`` in the namespace, as IPython does, and does nothing
@@ -26,20 +27,38 @@ _GRADER_LINE_MAGICS_THAT_RUN = frozenset({"time"})
 _GRADER_MAX_ERRORS = 20
 
 
-def _grader_transform(text):
-    """The cell as IPython would run it; the text unchanged where the transformer is missing or gives up."""
+def _grader_compile(text, label):
+    """The cell compiled as IPython would run it; the text as it is where the transformer is missing or gives up.
+
+    IPython's ``transform_cell`` in two steps: the line transforms (blank lines and indentation before the
+    first line, prompts, a cell magic) always; the token transforms (magics, shell commands and help requests
+    inside the cell) only when the result of the first step is not Python yet. They rewrite only escapes that
+    Python's grammar has no place for, so on code that compiles they change nothing, and tokenizing the
+    cell (most of IPython's time) is skipped for the usual cell."""
     module = _grader_sys.modules.get("_grader_inputtransformer2")
+    name = "<" + label + ">"
     if module is None:
-        return text
+        return compile(text, name, "exec", dont_inherit=True)
     try:
-        return module.TransformerManager().transform_cell(text)
+        manager = module.TransformerManager()
+        lines = (text if text.endswith("\n") else text + "\n").splitlines(keepends=True)
+        for transform in manager.cleanup_transforms + manager.line_transforms:
+            lines = transform(lines)
+    except Exception:  # compiling the text says what is wrong
+        return compile(text, name, "exec", dont_inherit=True)
+    try:
+        return compile("".join(lines), name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        pass
+    try:
+        code = "".join(manager.do_token_transforms(lines))
     except Exception:  # e.g. more than 500 IPython escapes in one cell: compiling the text says what is wrong
-        return text
+        code = text
+    return compile(code, name, "exec", dont_inherit=True)
 
 
 def _grader_run(text, label, namespace):
-    code = _grader_transform(text)
-    exec(compile(code, "<" + label + ">", "exec", dont_inherit=True), namespace)
+    exec(_grader_compile(text, label), namespace)
 
 
 class _GraderShell:

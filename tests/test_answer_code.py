@@ -156,6 +156,45 @@ def test_magics_do_what_they_do_in_jupyter(transformer):
     assert "captured" not in namespace          # (the captured output object is not made)
 
 
+#: cells whose code IPython's line transforms change though Python would compile them as they are (a prompt
+#: that parses as an annotated assignment, an indented first comment), cells with IPython escapes, plain cells
+AS_JUPYTER_RUNS_THEM = [
+    "x = 5\n", "\n\n\ny = 2\nz = y * 3", "In [1]: x = 5\n", ">>> x = 5\n... \n", "  # note\nif True:\n  x = 1\n",
+    "    x = 1\n    y = x + 1\n", "%time x = 4\n", "x = 3\nx?\n", "files = !ls\nx = len(files)\n",
+    "%%time\nx = 6\n", "x = (1\n% 7)\n", "def f(:\n", "x = '%time'  # ?\n",
+]
+
+
+@pytest.mark.parametrize("text", AS_JUPYTER_RUNS_THEM)
+def test_each_cell_runs_as_ipythons_transform_cell_makes_it(transformer, text):
+    """The loader skips IPython's token transforms for a cell that is plain Python after the line transforms:
+    what runs is what transform_cell would give."""
+    namespace, _ = load([])
+
+    def outcome(compiled):
+        ns = {"get_ipython": namespace["get_ipython"]}
+        try:
+            exec(compiled(), ns)
+        except Exception as exc:  # noqa: BLE001 - compared, not hidden
+            return type(exc).__name__
+        return {k: v for k, v in ns.items() if k in ("x", "y", "z", "files")}
+
+    theirs = outcome(lambda: compile(transformer.TransformerManager().transform_cell(text), "<c>", "exec"))
+    assert outcome(lambda: namespace["_grader_compile"](text, "c")) == theirs
+
+
+def test_plain_cells_are_not_tokenized(transformer, monkeypatch):
+    """Tokenizing a cell is most of the transformer's time: only a cell with IPython escapes pays it."""
+    calls = []
+    real = transformer.TransformerManager.do_token_transforms
+    monkeypatch.setattr(transformer.TransformerManager, "do_token_transforms",
+                        lambda self, lines: calls.append(1) or real(self, lines))
+    namespace, report = load(["import numpy as np\n", "def f(x):\n    return 2 * x\n"], ["f"])
+    assert report["functions"]["f"] == ["found", ""] and calls == []
+    namespace, report = load(["%time y = 1\ndef f(x):\n    return 2 * x\n"], ["f"])
+    assert report["functions"]["f"] == ["found", ""] and calls and namespace["y"] == 1
+
+
 def test_without_the_transformer_cells_run_as_they_are(monkeypatch):
     monkeypatch.delitem(__import__("sys").modules, "_grader_inputtransformer2", raising=False)
     _, report = load(["def f(x):\n    return x\n", "%time g = 1\n"], ["f", "g"])
