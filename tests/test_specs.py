@@ -238,3 +238,41 @@ def test_the_last_state_is_graded_and_its_absence_explained(function):
     wrong_state = spec.evaluate(case, call(lambda *a, **k: (loss, grads, h_last + 0.1), case))
     assert not wrong_state.passed
     assert spec.evaluate(case, call(lambda *a, **k: (loss, grads, h_last), case)).passed
+
+
+def _leaf_errors_by_definition(value, expected):
+    """What :func:`autograder.compare.leaf_errors` means, written plainly: every leaf in float64 arrays."""
+    out = []
+    for path, v, e in compare._leaves(value, expected):
+        is32 = np.asarray(v).dtype == np.float32 and isinstance(v, (np.ndarray, np.floating))
+        got, want = np.asarray(v, dtype=np.float64), np.asarray(e, dtype=np.float64)
+        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, compare.SCALE_FLOOR)
+        out.append((path, float(np.max(np.abs(got - want))) / scale if want.size else 0.0,
+                    compare.FLOAT32_TOL if is32 else compare.FLOAT64_TOL))
+    return out
+
+
+_LEAVES = st.one_of(
+    st.floats(-1e6, 1e6).map(lambda x: (x, x * 1.001)),
+    st.floats(-1e6, 1e6).map(lambda x: (np.float32(x), x)),
+    st.integers(-5, 5).map(lambda n: (n, float(n) + 0.5)),
+    st.floats(-1e3, 1e3).map(lambda x: (np.array(x), x)),
+    st.tuples(shapes(max_ndim=3), seeds, st.sampled_from([np.float64, np.float32, np.int64])).map(
+        lambda a: (lambda want: (np.round(want * 7).astype(a[2]) if a[2] is np.int64 else want.astype(a[2]) * 1.01,
+                                 want))(np.random.default_rng(a[1]).normal(size=a[0]) * 10.0 ** (a[1] % 7 - 3))),
+    st.just((np.array([np.nan, 1.0]), np.array([1.0, 1.0]))),
+    st.just((np.zeros((0, 3)), np.zeros((0, 3)))),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_LEAVES, min_size=1, max_size=4), st.booleans())
+def test_leaf_errors_are_the_plain_float64_formula(pairs, as_dict):
+    """The comparison's fast paths (Python floats for numbers, array methods) give the same errors, bit for bit."""
+    if as_dict:
+        value, expected = {f"k{i}": v for i, (v, _) in enumerate(pairs)}, {f"k{i}": e for i, (_, e) in enumerate(pairs)}
+    else:
+        value, expected = tuple(v for v, _ in pairs), tuple(e for _, e in pairs)
+    got, want = compare.leaf_errors(value, expected), _leaf_errors_by_definition(value, expected)
+    assert [(p, t) for p, _, t in got] == [(p, t) for p, _, t in want]
+    assert all(a == b or (np.isnan(a) and np.isnan(b)) for (_, a, _), (_, b, _) in zip(got, want))
