@@ -30,14 +30,21 @@ from .local_graders import grade_safely
 from .sandbox.public import MAX_PUBLIC_BYTES
 from .shipment import pack, unpack
 
-__all__ = ["ClusterUnavailable", "SandboxPlugin", "WorkerCannotSandbox", "check_address", "dask_graders",
-           "grade_on_worker",
+__all__ = ["ClusterUnavailable", "LOCAL_CLUSTER_CONFIG", "SandboxPlugin", "WorkerCannotSandbox", "check_address",
+           "dask_graders", "grade_on_worker", "local_cluster",
            "stall_seconds"]
 
 #: retries of a submission whose task raised (a worker that cannot sandbox: another one may take it)
 RETRIES = 2
 #: bytes of snapshots sent and not yet graded past which no new submission is sent (one more may be packed)
 MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024
+#: dask settings of the LocalCluster the grader starts (recommended for the workers of any grading cluster):
+#: dask's statistical profiler samples every worker thread every 10 ms and its event-loop watchdog wakes every
+#: 20 ms, which on a busy machine cost the grading threads about a tenth of their time (benchmarks/RESULTS.md)
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+}
 
 
 def stall_seconds(limits) -> float:
@@ -250,6 +257,17 @@ def check_address(address) -> None:
                              f"(or nothing, for a cluster on this machine); got {str(address)[:100]!r}")
 
 
+def local_cluster(workers: int):
+    """A dask LocalCluster of ``workers`` single-threaded worker processes on the loopback interface (the
+    scheduler's small HTTP server too, on a free port), with :data:`LOCAL_CLUSTER_CONFIG`."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):     # the workers take the configuration they start with
+        return LocalCluster(n_workers=max(1, int(workers)), threads_per_worker=1, processes=True,
+                            host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=40)
+
+
 @contextlib.contextmanager
 def dask_graders(course, workers: int, limits, address):
     """A :class:`DaskGraders` on ``address``: "local" or True for a LocalCluster of ``workers`` worker
@@ -257,7 +275,7 @@ def dask_graders(course, workers: int, limits, address):
     ("tcp://host:port", "tls://host:port"; TLS settings come from dask's configuration) or a
     ``distributed.Client``. Every worker gets a :class:`SandboxPlugin`, removed at the end."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise ClusterUnavailable("grading on a cluster needs dask.distributed: pip install -r requirements.txt") \
             from None
@@ -267,10 +285,7 @@ def dask_graders(course, workers: int, limits, address):
         if isinstance(address, Client):
             client = address
         elif address is True or address == "local":
-            # the scheduler's small HTTP server (health, metrics) on the loopback too, on a free port
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=max(1, int(workers)), threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", silence_logs=40))
+            cluster = stack.enter_context(local_cluster(workers))
             client = stack.enter_context(Client(cluster))
         else:
             try:

@@ -100,10 +100,12 @@ def graded_counts(course: str) -> dict[str, int]:
 
 
 def _start_cluster(workers: int):
-    from distributed import Client, LocalCluster
+    """The LocalCluster ``grade --dask`` starts (its settings included) and a client of it."""
+    from distributed import Client
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=40)
+    from autograder.dask_backend import local_cluster
+
+    cluster = local_cluster(workers)
     return cluster, Client(cluster)
 
 

@@ -359,3 +359,24 @@ def _replace(result, **changes):
     import dataclasses
 
     return dataclasses.replace(result, **changes)
+
+
+def _profiler_settings():
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled"), dask.config.get("distributed.admin.tick.interval")
+
+
+def test_the_local_cluster_runs_its_workers_without_dasks_profiler():
+    """The LocalCluster of ``--dask`` starts its workers with LOCAL_CLUSTER_CONFIG (dask's sampling profiler off),
+    and leaves this process's dask configuration as it was."""
+    import dask
+
+    from autograder.dask_backend import LOCAL_CLUSTER_CONFIG, local_cluster
+
+    before = _profiler_settings()
+    with local_cluster(1) as cluster, distributed.Client(cluster) as client:
+        settings = client.run(_profiler_settings)
+        assert list(settings.values()) == [(False, LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"])]
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert _profiler_settings() == before and dask.config.get("distributed.worker.profile.enabled") is True
