@@ -11,8 +11,8 @@ snapshot (:mod:`autograder.shipment`: taken here, with the caps and the deadline
 files the submission holds unchanged named rather than sent, and
 written by the worker into a private folder of its own), so no worker reads the course folder and no
 shared file system is needed. The answer code and the case inputs go from the worker into its sandbox, on
-that machine. The grader sends new submissions while those in flight hold less than MAX_BYTES_IN_FLIGHT
-bytes, and keeps only the results of those done. A worker that dies is replaced by dask, which runs its
+that machine. The grader sends new submissions while those in flight are fewer than TASKS_PER_THREAD per worker
+thread and hold less than MAX_BYTES_IN_FLIGHT bytes, and keeps only the results of those done. A worker that dies is replaced by dask, which runs its
 submissions again elsewhere (``distributed.scheduler.allowed-failures`` times at most); a cluster that
 returns nothing for ``stall_seconds`` ends the batch's wait with a reason for each submission left.
 """
@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import os
 import tempfile
+import time
 import uuid
 from concurrent.futures import CancelledError
 
@@ -30,7 +32,7 @@ from .local_graders import grade_safely
 from .sandbox.public import MAX_PUBLIC_BYTES
 from .shipment import pack, unpack
 
-__all__ = ["ClusterUnavailable", "LOCAL_CLUSTER_CONFIG", "SandboxPlugin", "WorkerCannotSandbox", "check_address",
+__all__ = ["ClusterUnavailable", "LOCAL_CLUSTER_CONFIG", "SandboxPlugin", "TASKS_PER_THREAD", "WorkerCannotSandbox", "check_address",
            "dask_graders", "grade_on_worker", "local_cluster",
            "stall_seconds"]
 
@@ -38,6 +40,10 @@ __all__ = ["ClusterUnavailable", "LOCAL_CLUSTER_CONFIG", "SandboxPlugin", "Worke
 RETRIES = 2
 #: bytes of snapshots sent and not yet graded past which no new submission is sent (one more may be packed)
 MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024
+#: submissions in flight per worker thread of the cluster (the rest wait here, not yet packed)
+TASKS_PER_THREAD = 4
+#: seconds between two questions to the scheduler about how many worker threads the cluster has
+THREADS_SEEN_SECONDS = 5.0
 #: dask settings of the LocalCluster the grader starts (recommended for the workers of any grading cluster):
 #: dask's statistical profiler samples every worker thread every 10 ms and its event-loop watchdog wakes every
 #: 20 ms, which on a busy machine cost the grading threads about a tenth of their time (benchmarks/RESULTS.md)
@@ -191,6 +197,8 @@ class DaskGraders:
         self.client, self.plugin_name, self.course = client, plugin_name, course
         self.queue: collections.deque[_Sent] = collections.deque()
         self.in_flight: set[_Sent] = set()
+        self._bytes_in_flight = 0
+        self._threads, self._threads_seen = 1, -math.inf
 
     def submit(self, student: str, seed) -> _Sent:
         sent = _Sent(student, seed)
@@ -198,12 +206,24 @@ class DaskGraders:
         self._send()
         return sent
 
+    def _task_limit(self) -> int:
+        """How many submissions may be in flight: TASKS_PER_THREAD per worker thread of the cluster now
+        (asked of the scheduler at most every THREADS_SEEN_SECONDS, so a cluster that grows gets more)."""
+        now = time.monotonic()
+        if now - self._threads_seen > THREADS_SEEN_SECONDS:
+            with contextlib.suppress(Exception):
+                self._threads = max(1, sum(self.client.nthreads().values()))
+            self._threads_seen = now
+        return TASKS_PER_THREAD * self._threads
+
     def _send(self) -> None:
-        """Pack and send queued submissions while those in flight hold less than MAX_BYTES_IN_FLIGHT."""
+        """Pack and send queued submissions while those in flight are fewer than :meth:`_task_limit` and hold
+        less than MAX_BYTES_IN_FLIGHT: a submission is packed shortly before a worker is free for it, and the
+        scheduler holds a few tasks per worker rather than the whole class."""
         from .grade import TRUSTED_SECONDS
 
-        while self.queue and (not self.in_flight
-                              or sum(s.size for s in self.in_flight) < MAX_BYTES_IN_FLIGHT):
+        while self.queue and (not self.in_flight or (self._bytes_in_flight < MAX_BYTES_IN_FLIGHT
+                                                     and len(self.in_flight) < self._task_limit())):
             sent = self.queue.popleft()
             if sent.done():         # cancelled while queued
                 continue
@@ -217,6 +237,7 @@ class DaskGraders:
             sent.future = self.client.submit(grade_on_worker, shipped, sent.seed, self.plugin_name,
                                              pure=False, retries=RETRIES)
             self.in_flight.add(sent)
+            self._bytes_in_flight += sent.size
 
     def wait(self, futures, timeout: float | None) -> set:
         """The submissions of ``futures`` that are done, waiting up to ``timeout`` seconds for the first one."""
@@ -233,14 +254,20 @@ class DaskGraders:
             if sent.future is None or sent.future.done():
                 if sent.future is not None:
                     sent.settle()
-                self.in_flight.discard(sent)
+                self._landed(sent)
         self._send()
         return {s for s in futures if s.done()}
 
     def cancel(self, futures) -> None:
         for sent in futures:
             sent.cancel()
+            self._landed(sent)
+
+    def _landed(self, sent: _Sent) -> None:
+        """``sent`` is no longer in flight."""
+        if sent in self.in_flight:
             self.in_flight.discard(sent)
+            self._bytes_in_flight -= sent.size
 
 
 def check_address(address) -> None:

@@ -380,3 +380,24 @@ def test_the_local_cluster_runs_its_workers_without_dasks_profiler():
         assert list(settings.values()) == [(False, LOCAL_CLUSTER_CONFIG["distributed.admin.tick.interval"])]
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert _profiler_settings() == before and dask.config.get("distributed.worker.profile.enabled") is True
+
+
+def test_only_a_few_submissions_per_worker_thread_are_in_flight(base_course, tmp_path, monkeypatch):
+    """The grader packs and sends a submission only when fewer than TASKS_PER_THREAD per worker thread are in
+    flight (waiting on every future of a large class at once made each wait cost as much as the class)."""
+    from autograder import dask_backend
+
+    course = copy_of(base_course, tmp_path)
+    most = []
+    real_send = dask_backend.DaskGraders._send
+
+    def send_and_count(self):
+        real_send(self)
+        most.append(len(self.in_flight))
+
+    monkeypatch.setattr(dask_backend, "TASKS_PER_THREAD", 1)
+    monkeypatch.setattr(dask_backend.DaskGraders, "_send", send_and_count)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address="127.0.0.1:0") as cluster, distributed.Client(cluster) as client:
+        results = grade_assignment(course, ASSIGNMENT, dask=client, seed=3)
+    assert max(most) == 1 and len(results) == len(STUDENTS) and all(r.not_graded is None for r in results)
