@@ -121,11 +121,13 @@ def leaf_errors(value, expected) -> list[tuple[str, float, float]]:
     """For a structurally valid ``value``: (path, scaled error, tolerance) of every leaf, errors relative to scale."""
     out = []
     for path, v, e in _leaves(value, expected):
-        is32 = isinstance(v, (np.ndarray, np.floating)) and np.asarray(v).dtype == np.float32
-        got = np.asarray(v, dtype=np.float64)
-        want = np.asarray(e, dtype=np.float64)
-        scale = max(float(np.max(np.abs(want))) if want.size else 0.0, SCALE_FLOOR)
-        err = float(np.max(np.abs(got - want))) / scale if want.size else 0.0
+        is32 = isinstance(v, (np.ndarray, np.floating)) and v.dtype == np.float32
+        if type(e) is float and not isinstance(v, np.ndarray):     # a number: the same sums in Python floats
+            err = abs(float(v) - e) / max(abs(e), SCALE_FLOOR)
+        else:
+            got = np.asarray(v, dtype=np.float64)
+            want = np.asarray(e, dtype=np.float64)
+            err = float(np.abs(got - want).max()) / max(float(np.abs(want).max()), SCALE_FLOOR) if want.size else 0.0
         out.append((path, err, FLOAT32_TOL if is32 else FLOAT64_TOL))
     return out
 
